@@ -1,1 +1,24 @@
-int main() { return 0; }
+// tandem: one binary, one subcommand per role (DESIGN.md, "The pieces").
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <filesystem>
+#include <iostream>
+
+#include "cli/node_command.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"Tandem: self-hosted disaster recovery for DynamoDB applications"};
+  app.require_subcommand(1);
+  tandem::cli::NodeFlags node_flags;
+  CLI::App* node = app.add_subcommand("node", "Run a regional data node (DynamoDB-compatible API)");
+  tandem::cli::AddNodeFlags(node, &node_flags);
+  std::string log_level = "info";
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  CLI11_PARSE(app, argc, argv);
+  spdlog::set_level(spdlog::level::from_str(log_level));
+  if (node->parsed()) return tandem::cli::RunNode(node_flags);
+  return 1;
+}

@@ -10,7 +10,9 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace tandem {
@@ -84,5 +86,14 @@ struct Value {
 // sets as unordered collections, maps and lists element-wise.
 bool operator==(const Value& a, const Value& b);
 inline bool operator!=(const Value& a, const Value& b) { return !(a == b); }
+
+// Orders two scalar values of the same type the way DynamoDB orders them in
+// conditions and sort keys: S and B by unsigned bytes, N numerically. Returns
+// -1, 0 or 1; returns std::nullopt when the types differ or are not S, N or B.
+std::optional<int> CompareScalars(const Value& a, const Value& b);
+
+// True when `text` is well-formed UTF-8 (no overlong forms, no surrogates,
+// nothing above U+10FFFF).
+bool IsValidUtf8(std::string_view text);
 
 }  // namespace tandem

@@ -1,0 +1,74 @@
+// Executor: one method per DynamoDB operation, split by family
+// (table_ops.cc, item_ops.cc, query_ops.cc, batch_ops.cc).
+//
+// Each operation parses and validates its whole request (request_schema.h,
+// then the operation's own rules) before touching storage, then runs against
+// the Store and builds the response body. Errors come back as ApiError with
+// DynamoDB's type and message. Thread-safe: operations run concurrently; the
+// Store serializes what must be serialized.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <string>
+#include <string_view>
+
+#include "common/clock.h"
+#include "node/api_error.h"
+#include "storage/store.h"
+
+namespace tandem::node {
+
+class Metrics;
+
+class Executor {
+ public:
+  Executor(storage::Store* store, const Clock* clock) : store_(store), clock_(clock) {}
+
+  using Response = Result<boost::json::object>;
+
+  // Runs operation `op` (the part of X-Amz-Target after the dot).
+  Response Execute(std::string_view op, const boost::json::object& body);
+
+  // Whether `op` is an operation this node knows.
+  static bool Known(std::string_view op);
+
+ private:
+  // Tables (table_ops.cc)
+  Response CreateTable(const boost::json::object& body);
+  Response DescribeTable(const boost::json::object& body);
+  Response ListTables(const boost::json::object& body);
+  Response UpdateTable(const boost::json::object& body);
+  Response DeleteTable(const boost::json::object& body);
+  Response TagResource(const boost::json::object& body);
+  Response UntagResource(const boost::json::object& body);
+  Response ListTagsOfResource(const boost::json::object& body);
+  Response DescribeEndpoints(const boost::json::object& body);
+  Response DescribeLimits(const boost::json::object& body);
+  Response DescribeTimeToLive(const boost::json::object& body);
+
+  // Items (item_ops.cc)
+  Response PutItem(const boost::json::object& body);
+  Response GetItem(const boost::json::object& body);
+  Response UpdateItem(const boost::json::object& body);
+  Response DeleteItem(const boost::json::object& body);
+
+  // Query and Scan (query_ops.cc)
+  Response Query(const boost::json::object& body);
+  Response Scan(const boost::json::object& body);
+
+  // Batches (batch_ops.cc)
+  Response BatchGetItem(const boost::json::object& body);
+  Response BatchWriteItem(const boost::json::object& body);
+
+ public:
+  // Shared by the families.
+  boost::json::object DescribeTableJson(const storage::TableMeta& meta) const;
+  std::string TableArn(std::string_view table) const;
+  Result<std::shared_ptr<const storage::TableMeta>> FindTable(const boost::json::object& body,
+                                                              std::string_view member = "TableName") const;
+
+  storage::Store* store_;
+  const Clock* clock_;
+};
+
+}  // namespace tandem::node

@@ -1,0 +1,171 @@
+// Store: one node's tables, items and change log on RocksDB.
+//
+// Layout (column families):
+//   items     ItemKey(table id, hash, range) -> EncodeRecord(meta, item|tombstone)
+//   changelog big-endian sequence number     -> EncodeChange(...)
+//   meta      "table/<name>" -> TableMeta JSON, "next_table_id", "stats/<id>"
+//             (merged deltas of item count and bytes), "health/canary"
+// Every mutation writes the item version, its change-log record and the
+// stats delta in one atomic WriteBatch, synced to the WAL before Mutate()
+// returns; concurrent writers share one sync (RocksDB's group commit).
+//
+// Thread-safety: all methods are safe to call concurrently. Mutations of the
+// same item are serialized by a striped lock, so a read-check-write in a
+// Decider sees no interleaving writer. Table metadata is published as
+// immutable snapshots: readers never block on catalog changes.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "storage/hlc.h"
+#include "storage/item_codec.h"
+#include "storage/table_meta.h"
+#include "types/value.h"
+
+namespace rocksdb {
+class DB;
+class ColumnFamilyHandle;
+class Iterator;
+}  // namespace rocksdb
+
+namespace tandem::storage {
+
+// A stable 32-bit id for a region name: the tie-breaker of last-writer-wins,
+// identical on every node.
+uint32_t RegionId(std::string_view region);
+
+// One committed change, as the change log keeps it for replication.
+struct ChangeRecord {
+  uint64_t seq = 0;
+  std::string table;
+  Item key;                   // the key attributes only
+  VersionMeta meta;           // HLC timestamp, origin region, tombstone bit
+  std::optional<Item> image;  // the new item; nullopt for a delete
+};
+
+struct TableStats {
+  int64_t item_count = 0;
+  int64_t size_bytes = 0;
+};
+
+class Store {
+ public:
+  struct Options {
+    std::string dir;          // the node's data directory; the DB lives in dir/db
+    std::string region;       // this node's region (origin of local writes)
+    const Clock* clock = SystemClock::Default();
+    bool sync = true;         // sync the WAL before acknowledging (false only in unit tests)
+  };
+
+  // Opens (creating if needed) the store. Fails with FailedPrecondition and a
+  // clear message when another process holds the directory.
+  static StatusOr<std::unique_ptr<Store>> Open(const Options& options);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  const std::string& region() const { return region_; }
+  uint32_t region_id() const { return region_id_; }
+
+  // ---- Catalog ----
+  // The current snapshot of a table's metadata, or null.
+  std::shared_ptr<const TableMeta> FindTable(std::string_view name) const;
+  // Every table, ordered by name.
+  std::vector<std::shared_ptr<const TableMeta>> ListTables() const;
+  // Creates a table; assigns meta.id. AlreadyExists if the name is taken.
+  StatusOr<std::shared_ptr<const TableMeta>> CreateTable(TableMeta meta);
+  // Replaces the metadata of an existing table (same id and name).
+  Status UpdateTable(const TableMeta& meta);
+  // Removes a table and all its items. NotFound if absent.
+  Status DeleteTable(std::string_view name);
+  TableStats Stats(uint32_t table_id) const;
+
+  // ---- Items ----
+  // The live item under the key, or nullopt (absent or deleted).
+  StatusOr<std::optional<Item>> GetItem(const TableMeta& table, const Item& key) const;
+
+  struct Mutation {
+    enum class Kind { kNone, kPut, kDelete };
+    Kind kind = Kind::kNone;
+    Item item;  // the new item for kPut
+  };
+  // Decides a write from the current item (nullopt when absent); runs under
+  // the item's lock. A non-OK status from the decider aborts with it.
+  using Decider = std::function<StatusOr<Mutation>(const std::optional<Item>& current)>;
+  // Applies the decided mutation atomically and durably.
+  Status Mutate(const TableMeta& table, const Item& key, const Decider& decide);
+
+  // Iterates live items of a table in key order within [lower, upper) (raw
+  // item keys, see key_codec.h), forward or backward. Tombstones are skipped.
+  class Cursor {
+   public:
+    virtual ~Cursor() = default;
+    virtual bool Valid() const = 0;
+    virtual void Next() = 0;
+    virtual std::string_view key() const = 0;
+    virtual StatusOr<Item> item() const = 0;
+    // Size of the stored record (for DynamoDB's 1 MB page accounting).
+    virtual size_t record_size() const = 0;
+    virtual Status status() const = 0;
+  };
+  std::unique_ptr<Cursor> NewCursor(std::string lower, std::string upper, bool reverse) const;
+
+  // ---- Change log ----
+  // Committed records with sequence > after, in order, at most `limit`.
+  StatusOr<std::vector<ChangeRecord>> ReadChanges(uint64_t after, size_t limit) const;
+  // Every record up to this sequence is committed (no gaps below it).
+  uint64_t CommittedSeq() const;
+
+  // ---- Health and metrics ----
+  // Writes and reads back a canary record, synced; the deep health check.
+  Status Canary();
+  // Approximate bytes on disk (SST files plus WAL) and in memtables.
+  uint64_t DiskBytes() const;
+
+ private:
+  Store() = default;
+  Status LoadCatalog();
+  uint64_t ReserveSeq();
+  void FinishSeq(uint64_t seq);
+  std::mutex& LockFor(std::string_view item_key) const;
+  void Publish(std::shared_ptr<const std::map<std::string, std::shared_ptr<const TableMeta>>>);
+
+  std::string dir_;
+  std::string region_;
+  uint32_t region_id_ = 0;
+  bool sync_ = true;
+  const Clock* clock_ = nullptr;
+  std::unique_ptr<HybridClock> hlc_;
+
+  std::unique_ptr<rocksdb::DB> db_;
+  rocksdb::ColumnFamilyHandle* items_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* changelog_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* meta_cf_ = nullptr;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+
+  // Catalog snapshot; replaced whole under catalog_mu_, read lock-free.
+  std::atomic<std::shared_ptr<const std::map<std::string, std::shared_ptr<const TableMeta>>>>
+      catalog_;
+  std::mutex catalog_mu_;
+  uint32_t next_table_id_ = 1;
+
+  // Sequence numbers handed out but not yet committed.
+  mutable std::mutex seq_mu_;
+  uint64_t last_seq_ = 0;
+  std::set<uint64_t> in_flight_;
+
+  static constexpr size_t kLockStripes = 4096;
+  mutable std::array<std::mutex, kLockStripes> item_locks_;
+};
+
+}  // namespace tandem::storage

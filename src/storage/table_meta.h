@@ -1,0 +1,47 @@
+// TableMeta: the description of one table as the node keeps it.
+//
+// A TableMeta is immutable once published: the catalog hands out
+// shared_ptr<const TableMeta> snapshots, and a change (UpdateTable, tags)
+// publishes a new copy. Persisted as JSON in the meta column family.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "types/value.h"
+
+namespace tandem::storage {
+
+struct KeyElement {
+  std::string name;
+  ValueType type = ValueType::kS;  // S, N or B
+};
+
+struct TableMeta {
+  uint32_t id = 0;             // local storage prefix; never reused
+  std::string name;
+  std::string table_uuid;      // TableId as DynamoDB shows it
+  KeyElement hash_key;
+  std::optional<KeyElement> range_key;
+  // AttributeDefinitions as given (name -> "S" | "N" | "B").
+  std::vector<std::pair<std::string, std::string>> attribute_definitions;
+  std::string billing_mode = "PROVISIONED";  // or PAY_PER_REQUEST
+  int64_t read_capacity = 0;
+  int64_t write_capacity = 0;
+  double creation_time = 0;                  // seconds since the epoch
+  double last_increase_time = 0;
+  double last_decrease_time = 0;
+  int64_t decreases_today = 0;
+  double pay_per_request_since = 0;
+  std::map<std::string, std::string> tags;
+  std::string status = "ACTIVE";
+
+  std::string ToJson() const;
+  static StatusOr<TableMeta> FromJson(std::string_view json);
+};
+
+}  // namespace tandem::storage
