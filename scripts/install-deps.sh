@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs every package Tandem needs to build, test and benchmark, from
+# Debian's archive only. Safe to run again. Needs root (or sudo).
+set -euo pipefail
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
+export DEBIAN_FRONTEND=noninteractive
+PACKAGES=(
+  # build
+  build-essential cmake ninja-build pkg-config git
+  # libraries (DESIGN.md, "Dependencies")
+  libboost1.81-dev libboost-json1.81-dev librocksdb-dev libssl-dev
+  libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev
+  # unit tests, fuzzing
+  libgtest-dev libgmock-dev clang libclang-rt-14-dev
+  # black-box tests: the real clients
+  python3 python3-pytest python3-boto3 awscli curl
+)
+if [ "${TANDEM_WITH_BENCH:-0}" = 1 ]; then
+  PACKAGES+=(libbenchmark-dev nodejs npm wrk)
+fi
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}" >/dev/null

@@ -1,0 +1,164 @@
+"""Fixtures for black-box tests: the real `tandem` binary, real clients.
+
+Every node a test starts listens on loopback on a free port, keeps its data
+in a fresh temporary directory and is stopped (SIGTERM, then SIGKILL after a
+deadline) when the test ends.
+"""
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+
+import boto3
+import pytest
+from botocore.config import Config
+
+TANDEM_BIN = os.environ.get(
+    "TANDEM_BIN",
+    os.path.join(os.path.dirname(__file__), "..", "..", "build", "tandem"))
+AWS_CLI = "/usr/bin/aws"  # Debian's awscli (v2)
+
+ACCESS_KEY = "AKIATANDEMTEST000001"
+SECRET_KEY = "tandemTestSecretKey/0123456789abcdefghij"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(predicate, timeout=10.0, interval=0.02, what="condition"):
+    """Polls `predicate` until it returns a truthy value or the deadline passes."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+class Node:
+    """A running `tandem node` process."""
+
+    def __init__(self, region="us-east-1", data_dir=None, credentials=True, port=None,
+                 extra_args=()):
+        self.region = region
+        self.owns_dir = data_dir is None
+        self.data_dir = data_dir or tempfile.mkdtemp(prefix="tandem-node-")
+        self.port = port or free_port()
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.credentials_file = None
+        args = [TANDEM_BIN, "node", "--region", region, "--listen", f"127.0.0.1:{self.port}",
+                "--data-dir", self.data_dir]
+        if credentials:
+            self.credentials_file = os.path.join(self.data_dir, "test-credentials")
+            with open(self.credentials_file, "w") as f:
+                f.write(f"[default]\naws_access_key_id = {ACCESS_KEY}\n"
+                        f"aws_secret_access_key = {SECRET_KEY}\n")
+            args += ["--credentials", self.credentials_file]
+        args += list(extra_args)
+        self.log_path = os.path.join(self.data_dir, "node.log")
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
+        wait_until(self._healthy, timeout=15, what=f"node {region} on {self.endpoint}")
+
+    def _healthy(self):
+        if self.proc.poll() is not None:
+            raise AssertionError(f"node exited with {self.proc.returncode}: {self.read_log()}")
+        try:
+            with urllib.request.urlopen(self.endpoint + "/health", timeout=1) as r:
+                return r.status == 200
+        except OSError:
+            return False
+
+    def read_log(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode(errors="replace")
+
+    def client(self, validate=True, **kwargs):
+        cfg = Config(parameter_validation=validate, retries={"max_attempts": 1})
+        return boto3.client("dynamodb", endpoint_url=self.endpoint, region_name=self.region,
+                            aws_access_key_id=kwargs.get("key", ACCESS_KEY),
+                            aws_secret_access_key=kwargs.get("secret", SECRET_KEY), config=cfg)
+
+    def resource(self):
+        return boto3.resource("dynamodb", endpoint_url=self.endpoint, region_name=self.region,
+                              aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY)
+
+    def cli_env(self):
+        env = dict(os.environ)
+        env.update({"AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+                    "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+                    "AWS_PAGER": ""})
+        return env
+
+    def stop(self, sig=signal.SIGTERM, timeout=20):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        return self.proc.returncode
+
+    def kill(self):
+        return self.stop(signal.SIGKILL)
+
+    def cleanup(self):
+        self.stop()
+        if self.owns_dir:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+
+
+@pytest.fixture
+def node():
+    n = Node()
+    yield n
+    n.cleanup()
+
+
+@pytest.fixture
+def ddb(node):
+    return node.client()
+
+
+@pytest.fixture
+def raw_ddb(node):
+    """A client that sends invalid requests as given (no client-side checks)."""
+    return node.client(validate=False)
+
+
+@pytest.fixture
+def start_node():
+    """Starts nodes on demand; stops them all at the end of the test."""
+    started = []
+
+    def start(**kwargs):
+        n = Node(**kwargs)
+        started.append(n)
+        return n
+
+    yield start
+    for n in started:
+        n.cleanup()
+
+
+def create_table(client, name="t", hash_key=("id", "S"), range_key=None, wait=True, **kwargs):
+    defs = [{"AttributeName": hash_key[0], "AttributeType": hash_key[1]}]
+    keys = [{"AttributeName": hash_key[0], "KeyType": "HASH"}]
+    if range_key:
+        defs.append({"AttributeName": range_key[0], "AttributeType": range_key[1]})
+        keys.append({"AttributeName": range_key[0], "KeyType": "RANGE"})
+    if "BillingMode" not in kwargs and "ProvisionedThroughput" not in kwargs:
+        kwargs["BillingMode"] = "PAY_PER_REQUEST"
+    client.create_table(TableName=name, AttributeDefinitions=defs, KeySchema=keys, **kwargs)
+    return name
