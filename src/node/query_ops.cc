@@ -126,7 +126,7 @@ Executor::Response RunRead(const storage::Store& store, const storage::TableMeta
   }
   int64_t limit = -1;
   if (const auto* l = body.if_contains("Limit"); l != nullptr && l->is_number()) {
-    limit = l->to_number<int64_t>();
+    limit = JsonInt(*l);
   }
   const bool count_only = MemberString(body, "Select") == "COUNT";
   json::array items;
@@ -280,8 +280,8 @@ Executor::Response Executor::Scan(const json::object& body) {
           "The Segment parameter is required but was not present in the request when parameter "
           "TotalSegments is present");
     }
-    segment = static_cast<uint32_t>(seg->to_number<int64_t>());
-    total_segments = static_cast<uint32_t>(total->to_number<int64_t>());
+    segment = static_cast<uint32_t>(JsonInt(*seg));
+    total_segments = static_cast<uint32_t>(JsonInt(*total));
     if (segment >= total_segments) {
       return ApiError::Validation(
           "The Segment parameter is zero-based and must be less than parameter TotalSegments: "

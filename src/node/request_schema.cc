@@ -1,6 +1,7 @@
 #include "node/request_schema.h"
 
 #include <boost/json.hpp>
+#include <cmath>
 
 namespace tandem::node {
 namespace json = boost::json;
@@ -109,9 +110,8 @@ std::optional<ApiError> CheckType(const json::value& v, const Field& f) {
   if (v.is_null()) return std::nullopt;
   const bool is_num = v.is_int64() || v.is_uint64() || v.is_double();
   const std::string num_word =
-      v.is_double() && v.as_double() != static_cast<double>(static_cast<int64_t>(v.as_double()))
-          ? "DECIMAL_VALUE"
-          : "NUMBER_VALUE";
+      v.is_double() && std::floor(v.as_double()) != v.as_double() ? "DECIMAL_VALUE"
+                                                                   : "NUMBER_VALUE";
   switch (f.kind) {
     case FieldKind::kString:
       if (v.is_bool()) return TypeError(std::string(v.as_bool() ? "TRUE_VALUE" : "FALSE_VALUE") + " cannot be converted to String");
@@ -262,6 +262,21 @@ std::string ConstraintMessage(const json::value* value, const std::string& path,
                               const std::string& constraint) {
   std::string text = value == nullptr || value->is_null() ? "null" : "'" + ValueText(*value) + "'";
   return "Value " + text + " at '" + path + "' failed to satisfy constraint: " + constraint;
+}
+
+int64_t JsonInt(const json::value& v) {
+  if (v.is_int64()) return v.as_int64();
+  if (v.is_uint64()) {
+    return v.as_uint64() > static_cast<uint64_t>(INT64_MAX) ? INT64_MAX
+                                                             : static_cast<int64_t>(v.as_uint64());
+  }
+  if (v.is_double()) {
+    const double d = std::floor(v.as_double());
+    if (!(d > -9.2e18)) return INT64_MIN;
+    if (!(d < 9.2e18)) return INT64_MAX;
+    return static_cast<int64_t>(d);
+  }
+  return 0;
 }
 
 std::string ValidationErrors(const std::vector<std::string>& errors) {

@@ -67,4 +67,8 @@ std::string ConstraintMessage(const boost::json::value* value, const std::string
                               const std::string& constraint);
 std::string ValidationErrors(const std::vector<std::string>& errors);
 
+// A JSON number read as DynamoDB reads Integer and Long members: fractions
+// are dropped, values beyond int64 saturate. Non-numbers read as 0.
+int64_t JsonInt(const boost::json::value& v);
+
 }  // namespace tandem::node

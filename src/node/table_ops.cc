@@ -89,12 +89,7 @@ std::string Join(const std::vector<std::string>& v) {
   return out;
 }
 
-int64_t GetLong(const json::value& v) {
-  if (v.is_int64()) return v.as_int64();
-  if (v.is_uint64()) return static_cast<int64_t>(v.as_uint64());
-  if (v.is_double()) return static_cast<int64_t>(v.as_double());
-  return 0;
-}
+int64_t GetLong(const json::value& v) { return JsonInt(v); }
 
 const json::object* Obj(const json::object& body, std::string_view name) {
   const auto* v = body.if_contains(name);
@@ -312,7 +307,7 @@ Executor::Response Executor::ListTables(const json::object& body) {
   if (auto err = CheckRequest(body, schema)) return *err;
   size_t limit = 100;
   if (const auto* l = body.if_contains("Limit"); l != nullptr && l->is_number()) {
-    limit = static_cast<size_t>(GetLong(*l));
+    limit = static_cast<size_t>(std::clamp<int64_t>(GetLong(*l), 1, 100));
   }
   const std::string start = Str(body, "ExclusiveStartTableName");
   json::array names;

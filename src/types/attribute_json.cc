@@ -203,7 +203,7 @@ Status CheckUniqueStrings(const std::vector<std::string>& members) {
   }
   std::string text = "Input collection [";
   for (size_t i = 0; i < listing.size(); ++i) {
-    text += (i == 0 ? "\"" : ", \"") + listing[i] + "\"";
+    text += (i == 0 ? "" : ", ") + listing[i];
   }
   return Invalid(text + "] contains duplicates.");
 }
@@ -216,7 +216,7 @@ Status CheckUniqueBinaries(const std::vector<std::string>& members) {
   }
   std::string text = "Input collection [";
   for (size_t i = 0; i < listing.size(); ++i) {
-    text += (i == 0 ? "\"" : ",\"") + Base64Encode(listing[i]) + "\"";
+    text += (i == 0 ? "" : ", ") + Base64Encode(listing[i]);
   }
   return Invalid(text + "]of type BS contains duplicates.");
 }
@@ -258,7 +258,7 @@ Status ConvertNumberSet(const json::array& elements, Value* out) {
   }
   // Canonical texts are equal exactly when the numbers are.
   if (std::set<std::string>(members.begin(), members.end()).size() != members.size()) {
-    return Invalid("Input collection contains duplicates.");
+    return Bare("Input collection contains duplicates");
   }
   *out = Value::Set(ValueType::kNS, std::move(members));
   return Status::OK();

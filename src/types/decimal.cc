@@ -24,9 +24,12 @@ constexpr unsigned char kEndPositive = 0x00;
 constexpr unsigned char kEndNegative = 0xFF;
 
 Status NotNumeric(std::string_view text) {
+  // DynamoDB names the offending text, except when it is empty.
   std::string msg(kNumberNotNumericMessage);
-  msg += ": ";
-  msg.append(text);
+  if (!text.empty()) {
+    msg += ": ";
+    msg.append(text);
+  }
   return Status::InvalidArgument(std::move(msg));
 }
 

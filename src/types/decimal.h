@@ -16,7 +16,7 @@
 namespace tandem {
 
 // DynamoDB's wording for number errors (ValidationException). The "cannot be
-// converted" message is followed by ": " and the offending text.
+// converted" message is followed by ": " and the offending text, if any.
 inline constexpr std::string_view kNumberNotNumericMessage =
     "The parameter cannot be converted to a numeric value";
 inline constexpr std::string_view kNumberPrecisionMessage =

@@ -162,3 +162,21 @@ def create_table(client, name="t", hash_key=("id", "S"), range_key=None, wait=Tr
         kwargs["BillingMode"] = "PAY_PER_REQUEST"
     client.create_table(TableName=name, AttributeDefinitions=defs, KeySchema=keys, **kwargs)
     return name
+
+
+@pytest.fixture(scope="module")
+def shared_node():
+    """One node for a whole module; tests use unique table names on it."""
+    n = Node()
+    yield n
+    n.cleanup()
+
+
+@pytest.fixture(scope="module")
+def sddb(shared_node):
+    return shared_node.client()
+
+
+@pytest.fixture(scope="module")
+def sraw(shared_node):
+    return shared_node.client(validate=False)
