@@ -159,6 +159,7 @@ struct Stats {
   uint64_t errors = 0;
   std::map<int, uint64_t> status_counts;  // 0 = transport error, 1 = bad body
   std::string first_error;
+  uint64_t connects = 0;  // TCP connections opened (a server that closes after each reply: one per request)
 };
 
 // What every connection shares: configuration, the run's clock, counters.
@@ -259,6 +260,7 @@ class Connection {
         co_await stream_.async_connect(results, asio::use_awaitable);
         stream_.socket().set_option(tcp::no_delay(true));
         connected_ = true;
+        ++connects_;
       }
       co_await http::async_write(stream_, req, asio::use_awaitable);
       http::response_parser<http::string_body> parser;
@@ -284,9 +286,12 @@ class Connection {
     connected_ = false;
   }
 
+  uint64_t connects() const { return connects_; }
+
  private:
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
+  uint64_t connects_ = 0;
   const Run& run_;
   bool connected_ = false;
 };
@@ -441,6 +446,7 @@ asio::awaitable<void> RunConnection(Run& run, int index, Stats* st) {
     st->latency_us.push_back(static_cast<uint32_t>(
         std::chrono::duration_cast<std::chrono::microseconds>(t1 - t0).count()));
   }
+  st->connects += conn.connects();
   conn.Close();
 }
 
@@ -539,6 +545,7 @@ int main(int argc, char** argv) {
   for (auto& s : stats) {
     all.ops += s.ops;
     all.errors += s.errors;
+    all.connects += s.connects;
     for (auto [k, v] : s.status_counts) all.status_counts[k] += v;
     if (all.first_error.empty()) all.first_error = s.first_error;
     all.latency_us.insert(all.latency_us.end(), s.latency_us.begin(), s.latency_us.end());
@@ -576,6 +583,7 @@ int main(int argc, char** argv) {
                        static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
     out += ",\"loadgen_cpu_s\":" + ms(cpu);
   }
+  out += ",\"connects\":" + std::to_string(all.connects);
   out += ",\"status\":{";
   bool first = true;
   for (auto [k, v] : all.status_counts) {

@@ -10,20 +10,18 @@ namespace tandem {
 
 namespace {
 
-constexpr char kPrefix[] = "Invalid KeyConditionExpression: ";
-
 // One "attribute op values" term of the key condition.
 struct Term {
   KeyOp op;
   std::vector<Value> values;
 };
 
-Status Invalid(const std::string& message) {
-  return Status::InvalidArgument(kPrefix + message);
-}
+// The structural errors below carry no "Invalid KeyConditionExpression: "
+// prefix in DynamoDB's answers (unlike syntax and BETWEEN errors).
+Status Bare(const std::string& message) { return Status::InvalidArgument(message); }
 
 Status BadOperator(const std::string& op) {
-  return Invalid("Invalid operator used in KeyConditionExpression: " + op);
+  return Bare("Invalid operator used in KeyConditionExpression: " + op);
 }
 
 KeyOp FlipComparison(ConditionNode::Op op) {
@@ -71,7 +69,7 @@ Status Collect(const ConditionNode& node, std::map<std::string, Term>* terms) {
   }
   if ((node.op == Op::kBetween || node.op == Op::kFunction) &&
       (*operands)[0].kind != Operand::Kind::kPath) {
-    return Invalid("Invalid condition in KeyConditionExpression: " + function_name +
+    return Bare("Invalid condition in KeyConditionExpression: " + function_name +
                    " operator must have the key attribute as its first operand");
   }
   std::string attribute;
@@ -80,24 +78,24 @@ Status Collect(const ConditionNode& node, std::map<std::string, Term>* terms) {
   for (size_t i = 0; i < operands->size(); ++i) {
     const Operand& operand = (*operands)[i];
     if (operand.kind == Operand::Kind::kFunction) {
-      return Invalid("KeyConditionExpressions cannot contain nested operations");
+      return Bare("KeyConditionExpressions cannot contain nested operations");
     }
     if (operand.kind == Operand::Kind::kValue) {
       values.push_back(operand.value);
       continue;
     }
     if (!attribute.empty()) {
-      return Invalid("Invalid condition in KeyConditionExpression: Multiple attribute names used "
+      return Bare("Invalid condition in KeyConditionExpression: Multiple attribute names used "
                      "in one condition");
     }
     if (operand.path.size() > 1) {
-      return Invalid("KeyConditionExpressions cannot have conditions on nested attributes");
+      return Bare("KeyConditionExpressions cannot have conditions on nested attributes");
     }
     attribute = operand.path[0].name;
     attribute_index = i;
   }
   if (attribute.empty()) {
-    return Invalid("Invalid condition in KeyConditionExpression: No key attribute specified");
+    return Bare("Invalid condition in KeyConditionExpression: No key attribute specified");
   }
   if (terms->count(attribute) > 0) {
     return Status::InvalidArgument("KeyConditionExpressions must only contain one condition per key");
@@ -157,21 +155,27 @@ StatusOr<KeyCondition> ParseKeyCondition(std::string_view text, ExpressionContex
                           ParseCondition(text, "KeyConditionExpression", context));
   std::map<std::string, Term> terms;
   TANDEM_RETURN_IF_ERROR(Collect(condition.root, &terms));
+  // DynamoDB checks the hash key, then the range key, each in turn.
+  if (!schema.range_name.has_value() && terms.size() > 1) {
+    return Status::InvalidArgument("Query key condition not supported");
+  }
   auto hash = terms.find(schema.hash_name);
   if (hash == terms.end()) {
     return Status::InvalidArgument("Query condition missed key schema element: " +
                                    schema.hash_name);
   }
-  for (const auto& [name, term] : terms) {
-    bool is_range = schema.range_name.has_value() && name == *schema.range_name;
-    if (name != schema.hash_name && !is_range) {
-      return Status::InvalidArgument("Query key condition not supported");
-    }
-  }
+  TANDEM_RETURN_IF_ERROR(CheckTypes(hash->second, schema.hash_type));
   if (hash->second.op != KeyOp::kEq) {
     return Status::InvalidArgument("Query key condition not supported");
   }
-  TANDEM_RETURN_IF_ERROR(CheckTypes(hash->second, schema.hash_type));
+  if (schema.range_name.has_value() && terms.size() > 1 &&
+      terms.count(*schema.range_name) == 0) {
+    return Status::InvalidArgument("Query condition missed key schema element: " +
+                                   *schema.range_name);
+  }
+  if (terms.size() > 2) {
+    return Status::InvalidArgument("Query key condition not supported");
+  }
   KeyCondition result;
   result.hash_value = hash->second.values[0];
   if (schema.range_name.has_value()) {

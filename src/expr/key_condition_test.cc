@@ -75,17 +75,17 @@ TEST(KeyCondition, BeginsWith) {
 
 TEST(KeyCondition, Errors) {
   EXPECT_EQ(Error("ts = :n1"), "Query condition missed key schema element: id");
-  EXPECT_EQ(Error("id = :id AND foo = :n1"), "Query key condition not supported");
+  EXPECT_EQ(Error("id = :id AND foo = :n1"), "Query condition missed key schema element: ts");
   EXPECT_EQ(Error("id < :id"), "Query key condition not supported");
   EXPECT_EQ(Error("begins_with(id, :id)"), "Query key condition not supported");
   EXPECT_EQ(Error("id = :id OR ts = :n1"),
-            "Invalid KeyConditionExpression: Invalid operator used in KeyConditionExpression: OR");
+            "Invalid operator used in KeyConditionExpression: OR");
   EXPECT_EQ(Error("NOT id = :id"),
-            "Invalid KeyConditionExpression: Invalid operator used in KeyConditionExpression: NOT");
+            "Invalid operator used in KeyConditionExpression: NOT");
   EXPECT_EQ(Error("id IN (:id)"),
-            "Invalid KeyConditionExpression: Invalid operator used in KeyConditionExpression: IN");
+            "Invalid operator used in KeyConditionExpression: IN");
   EXPECT_EQ(Error("id = :id AND attribute_exists(ts)"),
-            "Invalid KeyConditionExpression: Invalid operator used in KeyConditionExpression: "
+            "Invalid operator used in KeyConditionExpression: "
             "attribute_exists");
   EXPECT_EQ(Error("id = :id AND id = :id"),
             "KeyConditionExpressions must only contain one condition per key");
@@ -99,10 +99,10 @@ TEST(KeyCondition, Errors) {
             "Invalid KeyConditionExpression: Incorrect operand type for operator or function; "
             "operator or function: begins_with, operand type: N");
   EXPECT_EQ(Error("id = :id AND ts.x = :n1"),
-            "Invalid KeyConditionExpression: KeyConditionExpressions cannot have conditions on "
+            "KeyConditionExpressions cannot have conditions on "
             "nested attributes");
   EXPECT_EQ(Error("id = :id AND size(ts) = :n1"),
-            "Invalid KeyConditionExpression: KeyConditionExpressions cannot contain nested "
+            "KeyConditionExpressions cannot contain nested "
             "operations");
   EXPECT_EQ(Error("id ="),
             "Invalid KeyConditionExpression: Syntax error; token: \"<EOF>\", near: \"=\"");

@@ -80,23 +80,36 @@ std::optional<ApiError> CheckIndex(const json::object& body) {
   return std::nullopt;
 }
 
-// Parses ExclusiveStartKey with the "starting key is invalid" wording.
-Result<std::optional<Item>> ParseStartKey(const json::object& body,
-                                          const storage::TableMeta& table) {
+// Parses ExclusiveStartKey with the wording DynamoDB uses for Scan: every
+// key error prefixed with "The provided starting key is invalid: ".
+Result<std::optional<Item>> ParseScanStartKey(const json::object& body,
+                                              const storage::TableMeta& table) {
   const auto* v = body.if_contains("ExclusiveStartKey");
   if (v == nullptr || v->is_null()) return std::optional<Item>();
   auto key = ParseKey(v, table);
   if (!key.ok()) {
     ApiError e = key.error();
     if (e.ShortType() == "ValidationException") {
-      e.message = e.message == "The provided key element does not match the schema"
-                      ? "The provided starting key is invalid: The provided key element does not "
-                        "match the schema"
-                      : "The provided starting key is invalid: " + e.message;
+      e.message = "The provided starting key is invalid: " + e.message;
     }
     return e;
   }
   return std::optional<Item>(std::move(key.value()));
+}
+
+// Query words it differently: a start key of the wrong shape is just
+// "invalid", while a key element of the wrong type gets the plain key error.
+Result<std::optional<Item>> ParseQueryStartKey(const json::object& body,
+                                               const storage::TableMeta& table) {
+  const auto* v = body.if_contains("ExclusiveStartKey");
+  if (v == nullptr || v->is_null()) return std::optional<Item>();
+  TANDEM_API_TRY(Item start, ParseAttributeMap(v));
+  const size_t expected = table.range_key ? 2 : 1;
+  bool complete = start.size() == expected && start.count(table.hash_key.name) != 0;
+  if (table.range_key) complete = complete && start.count(table.range_key->name) != 0;
+  if (!complete) return ApiError::Validation("The provided starting key is invalid");
+  TANDEM_API_TRY(Item key, ParseKey(v, table));
+  return std::optional<Item>(std::move(key));
 }
 
 std::string StartKeyBytes(const storage::TableMeta& table, const Item& key) {
@@ -222,7 +235,7 @@ Executor::Response Executor::Query(const json::object& body) {
   ExpressionContext context(&exprs.names, &exprs.values);
   auto key_condition = ParseKeyCondition(*exprs.key_condition_text, &context, key_schema);
   if (!key_condition.ok()) return ApiError::Validation(key_condition.status().message());
-  TANDEM_API_TRY(std::optional<Item> start_key, ParseStartKey(body, *table));
+  TANDEM_API_TRY(std::optional<Item> start_key, ParseQueryStartKey(body, *table));
   if (start_key) {
     const Value& start_hash = start_key->at(table->hash_key.name);
     if (start_hash != key_condition->hash_value) {
@@ -295,7 +308,7 @@ Executor::Response Executor::Scan(const json::object& body) {
   if (auto err = CheckSelect(body, exprs)) return *err;
   TANDEM_API_TRY(auto table, FindTable(body));
   if (auto err = CheckIndex(body)) return *err;
-  TANDEM_API_TRY(std::optional<Item> start_key, ParseStartKey(body, *table));
+  TANDEM_API_TRY(std::optional<Item> start_key, ParseScanStartKey(body, *table));
 
   storage::KeyRange bounds = storage::ScanSegmentBounds(table->id, segment, total_segments);
   ReadPlan plan{bounds.start, bounds.end, false};
