@@ -117,7 +117,10 @@ Executor::Response Executor::BatchGetItem(const json::object& body) {
   for (auto& r : requests) {
     json::array items;
     json::array left;
-    size_t read_bytes = 0;
+    // Each key is read on its own: its size is rounded up to 4 KB alone
+    // (a missing item still costs the minimum), then the units are summed.
+    const bool consistent = MemberBool(*r.spec, "ConsistentRead");
+    double units = 0;
     for (const auto& key : r.keys) {
       if (response_bytes >= kMaxBatchGetResponseBytes) {
         left.push_back(ItemToJson(key));
@@ -125,9 +128,12 @@ Executor::Response Executor::BatchGetItem(const json::object& body) {
       }
       auto found = store_->GetItem(*r.table, key);
       if (!found.ok()) return ApiError::FromStatus(found.status());
-      if (!found->has_value()) continue;
+      if (!found->has_value()) {
+        units += ReadUnits(0, consistent);
+        continue;
+      }
       const size_t size = ItemSize(**found);
-      read_bytes += size;
+      units += ReadUnits(size, consistent);
       response_bytes += size;
       items.push_back(ItemToJson(r.exprs.projection ? Project(*r.exprs.projection, **found)
                                                     : **found));
@@ -138,8 +144,7 @@ Executor::Response Executor::BatchGetItem(const json::object& body) {
       spec["Keys"] = std::move(left);
       unprocessed[r.name] = std::move(spec);
     }
-    if (auto cc = ConsumedCapacity(body, r.name,
-                                   ReadUnits(read_bytes, MemberBool(*r.spec, "ConsistentRead")))) {
+    if (auto cc = ConsumedCapacity(body, r.name, units)) {
       capacities.push_back(std::move(*cc));
     }
   }

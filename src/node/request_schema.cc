@@ -246,6 +246,15 @@ void Validate(const json::value* v, const Field& f, const std::string& parent,
       fail("Member must satisfy enum value set: [" + set + "]");
     }
   }
+  if (f.kind == FieldKind::kMap && v->is_object() && f.element) {
+    // Map values are checked as "member" under the map key, e.g.
+    // 'requestItems.Table.member.keys'.
+    for (const auto& [key, value] : v->as_object()) {
+      Field member = *f.element;
+      member.name = "member";
+      Validate(&value, member, path + "." + std::string(key), errors);
+    }
+  }
   if (f.kind == FieldKind::kList && v->is_array() && f.element) {
     const auto& arr = v->as_array();
     for (size_t i = 0; i < arr.size(); ++i) {

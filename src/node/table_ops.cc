@@ -491,8 +491,8 @@ Executor::Response Executor::UntagResource(const json::object& body) {
   }
   auto table = store_->FindTable(name);
   if (!table) {
-    return ApiError::ResourceNotFound("Requested resource not found: ResourcArn: " +
-                                      Str(body, "ResourceArn") + " not found");
+    // Unlike TagResource, DynamoDB's UntagResource does not name the ARN.
+    return ApiError::ResourceNotFound("Requested resource not found");
   }
   storage::TableMeta meta = *table;
   for (const auto& k : keys) meta.tags.erase(std::string(k.as_string()));

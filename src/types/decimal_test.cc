@@ -80,7 +80,7 @@ TEST(DecimalParseTest, RejectsWhatDynamoDbRejects) {
                                "1e5.5", "1,5"}) {
     EXPECT_EQ(ParseError(bad), prefix + ": " + std::string(bad));
   }
-  EXPECT_EQ(ParseError(""), prefix + ": ");
+  EXPECT_EQ(ParseError(""), prefix);  // no ": " when the text is empty
 }
 
 TEST(DecimalParseTest, SignificantDigitLimit) {
@@ -127,13 +127,12 @@ TEST(DecimalParseTest, HugeExponents) {
   EXPECT_EQ(Canon("1" + std::string(200, '0') + "e-200"), "1");
 }
 
-TEST(DecimalParseTest, ZeroIsRangeCheckedByItsWrittenExponent) {
+TEST(DecimalParseTest, ZeroIgnoresItsWrittenExponent) {
   EXPECT_EQ(Canon("0e125"), "0");
   EXPECT_EQ(Canon("0e-130"), "0");
-  EXPECT_EQ(ParseError("0e126"), kOverflow);
-  EXPECT_EQ(ParseError("0e-131"), kUnderflow);
-  EXPECT_EQ(ParseError("0e1000"), kOverflow);
-  EXPECT_EQ(ParseError("0." + std::string(131, '0')), kUnderflow);
+  EXPECT_EQ(Canon("0e126"), "0");
+  EXPECT_EQ(Canon("-0.000e-131"), "0");
+  EXPECT_EQ(Canon("0e1000"), "0");
 }
 
 TEST(DecimalArithmeticTest, ExactSums) {

@@ -387,3 +387,37 @@ def test_consumed_capacity_units(sddb, table):
     assert "ConsumedCapacity" not in out
     out = sddb.update_item(TableName=table, Key=key, ReturnConsumedCapacity="TOTAL")
     assert out["ConsumedCapacity"]["CapacityUnits"] == 1.0
+
+
+@pytest.mark.parametrize("text", ["+3", ".123", "0001.23", "1e+5", "0e1000", "-17.4E37", "5."])
+def test_number_forms_accepted(sddb, table, text):
+    sddb.put_item(TableName=table, Item={"id": {"S": "forms"}, "n": {"N": text}})
+
+
+@pytest.mark.parametrize("text", ["NaN", "Infinity", "-Infinity", "dog", " 1", "1 ", "1e", "--1"])
+def test_number_forms_rejected(sddb, table, text):
+    m = validation(sddb.put_item, TableName=table, Item={"id": {"S": "forms"}, "n": {"N": text}})
+    assert m == f"The parameter cannot be converted to a numeric value: {text}"
+
+
+def test_imprecise_arithmetic_is_refused(sddb, table):
+    # DynamoDB calls a result needing more than 38 digits an overflow.
+    m = validation(sddb.update_item, TableName=table, Key={"id": {"S": "imprecise"}},
+                   UpdateExpression="SET b = :a - :b",
+                   ExpressionAttributeValues={":a": {"N": "1e50"}, ":b": {"N": "1"}})
+    assert m == ("Number overflow. Attempting to store a number with magnitude larger than "
+                 "supported range")
+    m = validation(sddb.update_item, TableName=table, Key={"id": {"S": "imprecise"}},
+                   UpdateExpression="SET b = :a + :a",
+                   ExpressionAttributeValues={":a": {"N": "9e125"}})
+    assert m == ("Number overflow. Attempting to store a number with magnitude larger than "
+                 "supported range")
+    assert "Item" not in sddb.get_item(TableName=table, Key={"id": {"S": "imprecise"}})
+
+
+def test_number_as_json_number_is_serialization_error(shared_node, table):
+    status, _, out = raw_call(shared_node, "PutItem", {"TableName": table,
+                                                       "Item": {"id": {"S": "x"}, "n": {"N": 5}}})
+    assert status == 400
+    assert out == {"__type": "com.amazon.coral.service#SerializationException",
+                   "Message": "NUMBER_VALUE cannot be converted to String"}

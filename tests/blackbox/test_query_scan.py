@@ -155,6 +155,16 @@ def test_query_select_and_projection(sddb, qtable):
     ("pk < :p", {":p": S("p")}, "Query key condition not supported"),
     ("pk = :p OR sk = :a", {":p": S("p"), ":a": N(1)},
      "Invalid operator used in KeyConditionExpression: OR"),
+    ("pk = :p AND size(sk) > :a", {":p": S("p"), ":a": N(1)},
+     "KeyConditionExpressions cannot contain nested operations"),
+    ("pk = :p AND sk.x = :a", {":p": S("p"), ":a": N(1)},
+     "KeyConditionExpressions cannot have conditions on nested attributes"),
+    ("pk = :p AND :a = :a", {":p": S("p"), ":a": N(1)},
+     "Invalid condition in KeyConditionExpression: No key attribute specified"),
+    ("pk = :p AND sk BETWEEN :b AND :a", {":p": S("p"), ":a": N(1), ":b": N(2)},
+     "Invalid KeyConditionExpression: The BETWEEN operator requires upper bound to be greater "
+     "than or equal to lower bound; lower bound operand: AttributeValue: {N:2}, upper bound "
+     "operand: AttributeValue: {N:1}"),
     ("pk = :p AND sk = :a AND sk = :a", {":p": S("p"), ":a": N(1)},
      "KeyConditionExpressions must only contain one condition per key"),
     ("pk = :p AND begins_with(sk, :a)", {":p": S("p"), ":a": N(1)},
@@ -181,9 +191,14 @@ def test_query_other_errors(sddb, sraw, qtable):
     assert m == ("The provided starting key is outside query boundaries based on provided "
                  "conditions")
     m = validation(q, sddb, qtable, "pk = :p", {":p": S("p")}, ExclusiveStartKey={"pk": S("p")})
+    assert m == "The provided starting key is invalid"
+    m = validation(q, sddb, qtable, "pk = :p", {":p": S("p")},
+                   ExclusiveStartKey={"pk": S("p"), "sk": S("1")})
+    assert m == "The provided key element does not match the schema"
+    m = validation(sddb.scan, TableName=qtable, ExclusiveStartKey={"pk": S("p")})
     assert m == ("The provided starting key is invalid: The provided key element does not match "
                  "the schema")
-    m = validation(q, sddb, qtable, "pk = :p", {":p": S("p")}, Limit=0)
+    m = validation(q, sraw, qtable, "pk = :p", {":p": S("p")}, Limit=0)
     assert m == ("1 validation error detected: Value '0' at 'limit' failed to satisfy constraint: "
                  "Member must have value greater than or equal to 1")
     m = validation(q, sddb, qtable, "pk = :p", {":p": S("p")}, IndexName="nope")

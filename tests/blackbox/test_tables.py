@@ -303,8 +303,10 @@ def test_tag_errors(sddb, sraw):
     assert message == f"Requested resource not found: ResourcArn: {arn} not found"
     code, message, _ = error_of(sddb.list_tags_of_resource, ResourceArn=arn)
     assert code == "ResourceNotFoundException"
-    code, _, _ = error_of(sddb.untag_resource, ResourceArn=arn, TagKeys=["a"])
+    assert message == f"Requested resource not found: ResourcArn: {arn} not found"
+    code, message, _ = error_of(sddb.untag_resource, ResourceArn=arn, TagKeys=["a"])
     assert code == "ResourceNotFoundException"
+    assert message == "Requested resource not found"
     message = validation(sddb.list_tags_of_resource, ResourceArn="garbage")
     assert message == "Invalid TableArn: Invalid ResourceArn provided as input garbage"
     name = create_table(sddb, unique())
