@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 #include <cmath>
 
+#include "node/legacy_params.h"
 #include "types/attribute_json.h"
 #include "types/item_size.h"
 
@@ -80,14 +81,6 @@ Result<Expressions> ParseExpressions(const json::object& body, const ExpressionM
           "Non-expression parameters: {" +
           JoinNames(used_legacy, ", ") + "} Expression parameters: {" +
           JoinNames(used_expr, ", ") + "}");
-    }
-  }
-  for (const auto& l : members.legacy) {
-    if (l != "AttributesToGet" && Present(body, l)) {
-      return ApiError::Validation("The legacy parameter " + l +
-                                  " is not supported by Tandem; use the expression parameters "
-                                  "(ConditionExpression, UpdateExpression, KeyConditionExpression, "
-                                  "FilterExpression) instead");
     }
   }
   const bool has_names = Present(body, "ExpressionAttributeNames");
@@ -189,6 +182,21 @@ Result<Expressions> ParseExpressions(const json::object& body, const ExpressionM
   }
   Status unused = context.CheckUnused();
   if (!unused.ok()) return ApiError::Validation(unused.message());
+  // The legacy parameters, when no expression took their place.
+  auto legacy_member = [&](const char* name) {
+    return std::find(members.legacy.begin(), members.legacy.end(), name) != members.legacy.end();
+  };
+  if (!out.condition && legacy_member("Expected")) {
+    TANDEM_API_TRY(out.condition, LegacyCondition(body, "Expected"));
+  }
+  for (const char* filter : {"QueryFilter", "ScanFilter"}) {
+    if (!out.filter && legacy_member(filter)) {
+      TANDEM_API_TRY(out.filter, LegacyCondition(body, filter));
+    }
+  }
+  if (!out.update && legacy_member("AttributeUpdates")) {
+    TANDEM_API_TRY(out.update, LegacyUpdate(body));
+  }
   return out;
 }
 

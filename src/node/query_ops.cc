@@ -6,6 +6,7 @@
 #include "expr/key_condition.h"
 #include "node/executor.h"
 #include "node/item_request.h"
+#include "node/legacy_params.h"
 #include "storage/key_codec.h"
 #include "types/attribute_json.h"
 #include "types/item_size.h"
@@ -233,8 +234,14 @@ Executor::Response Executor::Query(const json::object& body) {
     key_schema.range_type = table->range_key->type;
   }
   ExpressionContext context(&exprs.names, &exprs.values);
-  auto key_condition = ParseKeyCondition(*exprs.key_condition_text, &context, key_schema);
-  if (!key_condition.ok()) return ApiError::Validation(key_condition.status().message());
+  std::optional<KeyCondition> key_condition;
+  if (exprs.key_condition_text) {
+    auto parsed = ParseKeyCondition(*exprs.key_condition_text, &context, key_schema);
+    if (!parsed.ok()) return ApiError::Validation(parsed.status().message());
+    key_condition = std::move(parsed).value();
+  } else {
+    TANDEM_API_TRY(key_condition, LegacyKeyConditions(body, key_schema));
+  }
   TANDEM_API_TRY(std::optional<Item> start_key, ParseQueryStartKey(body, *table));
   if (start_key) {
     const Value& start_hash = start_key->at(table->hash_key.name);

@@ -9,6 +9,8 @@
 #include <boost/crc.hpp>
 #include <boost/json.hpp>
 #include <chrono>
+#include <poll.h>
+#include <sys/socket.h>
 
 #include "types/attribute_json.h"
 
@@ -38,6 +40,24 @@ Server::Reply ErrorReply(const ApiError& e) {
   r.status = e.http_status;
   r.body = e.Body();
   return r;
+}
+
+// After refusing an oversized body, reads (and drops) what the client is
+// still sending for a short while, so it sees the 413 instead of a reset.
+void DrainBeforeClose(tcp::socket& socket) {
+  beast::error_code ec;
+  socket.shutdown(tcp::socket::shutdown_send, ec);
+  const int fd = socket.native_handle();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  size_t drained = 0;
+  char buf[64 * 1024];
+  while (drained < (256u << 20) && std::chrono::steady_clock::now() < deadline) {
+    pollfd pfd{fd, POLLIN, 0};
+    if (::poll(&pfd, 1, 200) <= 0) continue;
+    const ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+    if (n <= 0) break;
+    drained += static_cast<size_t>(n);
+  }
 }
 
 }  // namespace
@@ -143,6 +163,7 @@ void Server::Serve(uint64_t id, tcp::socket socket) {
       res.body() = "Request Entity Too Large";
       res.prepare_payload();
       http::write(socket, res, ec);
+      DrainBeforeClose(socket);
       break;
     }
     if (ec) break;
@@ -229,6 +250,26 @@ Server::Reply Server::HandleApi(std::span<const auth::Header> headers, std::stri
     return reply;
   };
 
+  // DynamoDB's order of checks: media type, JSON, operation, then signature.
+  auto content_type = auth::FindHeader(headers, "content-type");
+  std::string_view media = content_type.value_or("");
+  media = media.substr(0, media.find(';'));
+  while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
+  if (!body.empty() && media != "application/x-amz-json-1.0" && media != "application/json") {
+    Reply r;
+    r.status = 404;
+    r.content_type = "text/plain";
+    r.body = "<UnknownOperationException/>\n";
+    return finish(std::move(r));
+  }
+  json::parse_options opts;
+  opts.max_depth = kMaxJsonDepth;
+  boost::system::error_code ec;
+  json::value parsed = json::parse(body, ec, {}, opts);
+  if (ec || !parsed.is_object()) return finish(ErrorReply(ApiError::Serialization("")));
+  if (!target || !target->starts_with(kTargetPrefix) || !Executor::Known(op)) {
+    return finish(ErrorReply(ApiError::UnknownOperation()));
+  }
   auth::HttpRequestView view{method, path, query, headers, body};
   auth::AuthResult auth_result = verifier_->Verify(view, clock_->Now());
   if (!auth_result.ok()) {
@@ -237,18 +278,6 @@ Server::Reply Server::HandleApi(std::span<const auth::Header> headers, std::stri
     return finish(ErrorReply(ApiError::Coral(auth_result.error->http_status,
                                              auth_result.error->type,
                                              auth_result.error->message)));
-  }
-  if (!target || !target->starts_with(kTargetPrefix) || !Executor::Known(op)) {
-    return finish(ErrorReply(ApiError::UnknownOperation()));
-  }
-
-  json::parse_options opts;
-  opts.max_depth = kMaxJsonDepth;
-  boost::system::error_code ec;
-  json::value parsed = json::parse(body.empty() ? std::string_view("{}") : body, ec, {}, opts);
-  if (ec || !parsed.is_object()) {
-    ApiError e = ApiError::Serialization("");
-    return finish(ErrorReply(e));
   }
   Executor::Response response = [&]() -> Executor::Response {
     try {
