@@ -188,10 +188,27 @@ std::string PartitionKey(long i) {
 }
 
 // A 1 KB item (by DynamoDB's size rules: attribute names plus values) is
-// pk (2 + key) plus "data" (4 + padding).
-std::string Padding(int item_bytes, size_t key_len) {
-  const long n = static_cast<long>(item_bytes) - 2 - static_cast<long>(key_len) - 4;
-  return std::string(static_cast<size_t>(std::max<long>(n, 1)), 'x');
+// pk (2 + key) plus "data" (4 + padding). The padding is a window of a 1 MB
+// random alphanumeric text at a random offset, so items do not compress to
+// nothing in the server's storage (LZ4 in Tandem's RocksDB).
+const std::string& RandomText() {
+  static const std::string text = [] {
+    static constexpr char kAlnum[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    std::mt19937_64 rng(42);
+    std::string t(1 << 20, 'x');
+    for (char& c : t) c = kAlnum[rng() % 62];
+    return t;
+  }();
+  return text;
+}
+
+std::string Padding(int item_bytes, size_t key_len, uint64_t random) {
+  const long n = std::max<long>(
+      static_cast<long>(item_bytes) - 2 - static_cast<long>(key_len) - 4, 1);
+  const std::string& text = RandomText();
+  const size_t len = static_cast<size_t>(std::min<long>(n, static_cast<long>(text.size())));
+  return text.substr(random % (text.size() - len + 1), len);
 }
 
 std::string KvItemJson(const std::string& key, const std::string& padding) {
@@ -369,7 +386,8 @@ asio::awaitable<void> RunLoadConnection(Run& run, Stats* st) {
     if (kv) {
       for (long i = b * 25; i < std::min<long>(run.cfg.items, (b + 1) * 25); ++i) {
         const std::string key = KvKey(i);
-        items.push_back(KvItemJson(key, Padding(run.cfg.item_bytes, key.size())));
+        items.push_back(KvItemJson(key, Padding(run.cfg.item_bytes, key.size(),
+                                                      static_cast<uint64_t>(i) * 2654435761u)));
       }
     } else {
       // 4 batches of 25 per partition.
@@ -394,7 +412,6 @@ asio::awaitable<void> RunConnection(Run& run, int index, Stats* st) {
   Connection conn(co_await asio::this_coro::executor, run);
   std::mt19937_64 rng(0x9e3779b97f4a7c15ULL * (index + 1) + std::random_device{}());
   const std::string& w = run.cfg.workload;
-  const std::string padding = Padding(run.cfg.item_bytes, 24);
   while (true) {
     if (run.cfg.requests > 0) {
       if (run.remaining.fetch_sub(1) <= 0) break;
@@ -410,7 +427,7 @@ asio::awaitable<void> RunConnection(Run& run, int index, Stats* st) {
                     static_cast<unsigned long>(run.put_seq.fetch_add(1)));
       op = "PutItem";
       body = std::string(R"({"TableName":")") + kKvTable + R"(","Item":)" +
-             KvItemJson(key, Padding(run.cfg.item_bytes, std::strlen(key))) + "}";
+             KvItemJson(key, Padding(run.cfg.item_bytes, std::strlen(key), rng())) + "}";
     } else if (w == "get") {
       op = "GetItem";
       const long k = static_cast<long>(rng() % static_cast<uint64_t>(run.cfg.items));
