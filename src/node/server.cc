@@ -1,39 +1,21 @@
+// Request handling of the Server: routing, the API edge, /health, /metrics.
+// The network side (sessions, threads, shutdown) is in server_net.cc.
 #include "node/server.h"
 
-#include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
-#include <boost/asio/ip/address.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/crc.hpp>
 #include <boost/json.hpp>
 #include <chrono>
-#include <poll.h>
-#include <sys/socket.h>
 
 #include "types/attribute_json.h"
 
 namespace tandem::node {
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
 namespace json = boost::json;
-using tcp = asio::ip::tcp;
 
 namespace {
 
 constexpr std::string_view kTargetPrefix = "DynamoDB_20120810.";
 constexpr size_t kMaxJsonDepth = 128;  // item nesting (32) is checked by the types layer
-
-std::string RequestId() {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-  unsigned char raw[52];
-  RAND_bytes(raw, sizeof(raw));
-  std::string id(52, 'A');
-  for (size_t i = 0; i < id.size(); ++i) id[i] = kAlphabet[raw[i] % 36];
-  return id;
-}
 
 Server::Reply ErrorReply(const ApiError& e) {
   Server::Reply r;
@@ -42,161 +24,20 @@ Server::Reply ErrorReply(const ApiError& e) {
   return r;
 }
 
-// After refusing an oversized body, reads (and drops) what the client is
-// still sending for a short while, so it sees the 413 instead of a reset.
-void DrainBeforeClose(tcp::socket& socket) {
-  beast::error_code ec;
-  socket.shutdown(tcp::socket::shutdown_send, ec);
-  const int fd = socket.native_handle();
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-  size_t drained = 0;
-  char buf[64 * 1024];
-  while (drained < (256u << 20) && std::chrono::steady_clock::now() < deadline) {
-    pollfd pfd{fd, POLLIN, 0};
-    if (::poll(&pfd, 1, 200) <= 0) continue;
-    const ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
-    if (n <= 0) break;
-    drained += static_cast<size_t>(n);
-  }
-}
-
 }  // namespace
 
-Server::Server(ServerOptions options, Executor* executor, const auth::SigV4Verifier* verifier,
-               storage::Store* store, const Clock* clock)
-    : options_(std::move(options)),
-      executor_(executor),
-      verifier_(verifier),
-      store_(store),
-      clock_(clock) {}
-
-Server::~Server() {
-  Stop();
-  Wait();
-}
-
-Status Server::Start() {
-  beast::error_code ec;
-  auto address = asio::ip::make_address(options_.host, ec);
-  if (ec) return Status::InvalidArgument("invalid listen address '" + options_.host + "'");
-  tcp::endpoint endpoint(address, options_.port);
-  acceptor_ = std::make_unique<tcp::acceptor>(io_);
-  acceptor_->open(endpoint.protocol(), ec);
-  if (!ec) acceptor_->set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) acceptor_->bind(endpoint, ec);
-  if (!ec) acceptor_->listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    return Status::IOError("cannot listen on " + options_.host + ":" +
-                           std::to_string(options_.port) + ": " + ec.message());
+bool Server::Blocks(std::string_view method, std::string_view target,
+                    std::string_view amz_target) {
+  if (method == "GET" || method == "HEAD") return target.starts_with("/health");
+  if (!amz_target.starts_with(kTargetPrefix)) return false;
+  const std::string_view op = amz_target.substr(kTargetPrefix.size());
+  static constexpr std::string_view kBlocking[] = {
+      "PutItem",     "UpdateItem",  "DeleteItem",  "BatchWriteItem", "CreateTable",
+      "UpdateTable", "DeleteTable", "TagResource", "UntagResource"};
+  for (std::string_view b : kBlocking) {
+    if (op == b) return true;
   }
-  bound_port_ = acceptor_->local_endpoint().port();
-  accept_thread_ = std::thread([this] { AcceptLoop(); });
-  return Status::OK();
-}
-
-void Server::AcceptLoop() {
-  while (!stopping_.load()) {
-    tcp::socket socket(io_);
-    beast::error_code ec;
-    acceptor_->accept(socket, ec);
-    if (ec) {
-      if (stopping_.load()) break;
-      continue;
-    }
-    std::unique_lock<std::mutex> lock(conn_mu_);
-    if (stopping_.load() || connections_.size() >= options_.max_connections) {
-      socket.close(ec);
-      continue;
-    }
-    const uint64_t id = ++next_id_;
-    ++live_threads_;
-    lock.unlock();
-    socket.set_option(tcp::no_delay(true), ec);
-    std::thread([this, id, s = std::move(socket)]() mutable { Serve(id, std::move(s)); }).detach();
-  }
-}
-
-void Server::Stop() {
-  if (stopping_.exchange(true)) return;
-  beast::error_code ec;
-  if (acceptor_) {
-    // Closing a blocked accept() is not reliable; shut the socket down so the
-    // accept returns, then close it.
-    ::shutdown(acceptor_->native_handle(), SHUT_RDWR);
-    acceptor_->close(ec);
-  }
-  if (accept_thread_.joinable()) accept_thread_.join();
-  std::lock_guard<std::mutex> lock(conn_mu_);
-  for (auto& [id, socket] : connections_) {
-    // Ends a blocked read (idle keep-alive) with EOF; a request being
-    // executed still writes its response.
-    socket->shutdown(tcp::socket::shutdown_receive, ec);
-  }
-}
-
-void Server::Wait() {
-  std::unique_lock<std::mutex> lock(conn_mu_);
-  conn_cv_.wait(lock, [this] { return live_threads_ == 0; });
-}
-
-void Server::Serve(uint64_t id, tcp::socket socket) {
-  {
-    std::lock_guard<std::mutex> lock(conn_mu_);
-    connections_[id] = &socket;
-    if (stopping_.load()) {
-      beast::error_code ec;
-      socket.shutdown(tcp::socket::shutdown_receive, ec);
-    }
-  }
-  beast::flat_buffer buffer;
-  std::vector<auth::Header> headers;
-  while (true) {
-    http::request_parser<http::string_body> parser;
-    parser.body_limit(options_.max_body_bytes);
-    parser.header_limit(64 * 1024);
-    beast::error_code ec;
-    http::read(socket, buffer, parser, ec);
-    if (ec == http::error::body_limit) {
-      http::response<http::string_body> res{http::status::payload_too_large, 11};
-      res.set(http::field::content_type, "text/plain");
-      res.set(http::field::connection, "close");
-      res.body() = "Request Entity Too Large";
-      res.prepare_payload();
-      http::write(socket, res, ec);
-      DrainBeforeClose(socket);
-      break;
-    }
-    if (ec) break;
-    auto& req = parser.get();
-    headers.clear();
-    for (const auto& field : req) {
-      headers.push_back({std::string_view(field.name_string().data(), field.name_string().size()),
-                         std::string_view(field.value().data(), field.value().size())});
-    }
-    Reply reply = Handle(std::string_view(req.method_string().data(), req.method_string().size()),
-                         std::string_view(req.target().data(), req.target().size()), headers,
-                         req.body());
-    http::response<http::string_body> res{static_cast<http::status>(reply.status), req.version()};
-    const std::string request_id = RequestId();
-    res.set("x-amzn-RequestId", request_id);
-    boost::crc_32_type crc;
-    crc.process_bytes(reply.body.data(), reply.body.size());
-    res.set("x-amz-crc32", std::to_string(crc.checksum()));
-    res.set(http::field::content_type, reply.content_type);
-    const bool keep_alive = req.keep_alive() && !reply.close && !stopping_.load();
-    res.keep_alive(keep_alive);
-    res.body() = std::move(reply.body);
-    res.prepare_payload();
-    http::write(socket, res, ec);
-    if (ec || !keep_alive) break;
-  }
-  beast::error_code ec;
-  socket.shutdown(tcp::socket::shutdown_both, ec);
-  std::lock_guard<std::mutex> lock(conn_mu_);
-  connections_.erase(id);
-  socket.close(ec);
-  --live_threads_;
-  conn_cv_.notify_all();
+  return false;
 }
 
 Server::Reply Server::Handle(std::string_view method, std::string_view target,

@@ -2,12 +2,18 @@
 // /metrics, GET / liveness).
 //
 // Protection comes before parsing, as in Alternator: a connection cap, a
-// body-size cap (413), then the SigV4 signature, then JSON, then the
-// operation. Each connection is served by its own thread with keep-alive;
-// executing requests block that thread only, so concurrent writers share WAL
-// syncs in the store. Stop() stops accepting, lets in-flight requests finish
-// and closes idle connections. Thread-safe: Start/Stop/Wait from one owner
-// thread; connections run on their own threads.
+// body-size cap (413), then the media type, JSON, operation and SigV4
+// signature, then the operation itself.
+//
+// Threading: an Asio event loop on a few I/O threads owns every connection
+// (keep-alive, no thread per connection). Reads (GetItem, Query, Scan, ...)
+// run inline on the I/O thread that received them: they never block on the
+// disk for long. Writes and the health canary block until their WAL record is
+// synced, so they run on a separate pool of writer threads; many writes in
+// flight at once share one sync (RocksDB's group commit) while the I/O threads
+// keep serving reads. Stop() stops accepting, lets in-flight requests finish
+// and closes idle connections. Start/Stop/Wait are called from one owner
+// thread; Handle() is thread-safe.
 #pragma once
 
 #include <atomic>
@@ -18,9 +24,12 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
+#include <span>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/thread_pool.hpp>
 
 #include "auth/sigv4.h"
 #include "common/clock.h"
@@ -36,6 +45,8 @@ struct ServerOptions {
   uint16_t port = 8000;                  // 0 picks a free port
   size_t max_body_bytes = 16 << 20;      // larger requests get 413
   size_t max_connections = 4096;         // beyond: accepted and closed at once
+  size_t io_threads = 0;                 // 0: one per core
+  size_t writer_threads = 64;            // concurrent blocking writes (group commit width)
 };
 
 class Server {
@@ -49,7 +60,7 @@ class Server {
   uint16_t port() const { return bound_port_; }
   // Stops accepting, finishes in-flight requests, closes idle connections.
   void Stop();
-  // Blocks until Stop() has completed and every connection thread ended.
+  // Blocks until Stop() has completed: connections closed, threads joined.
   void Wait();
 
   Metrics& metrics() { return metrics_; }
@@ -65,9 +76,15 @@ class Server {
   Reply Handle(std::string_view method, std::string_view target,
                std::span<const auth::Header> headers, std::string_view body);
 
+  // Whether a request must run on the writer pool (it waits for a WAL sync).
+  static bool Blocks(std::string_view method, std::string_view target,
+                     std::string_view amz_target);
+
  private:
-  void AcceptLoop();
-  void Serve(uint64_t id, boost::asio::ip::tcp::socket socket);
+  friend class Session;
+  void DoAccept();
+  void SessionStarted(const std::shared_ptr<class Session>& session);
+  void SessionEnded(class Session* session);
   Reply HandleApi(std::span<const auth::Header> headers, std::string_view method,
                   std::string_view path, std::string_view query, std::string_view body);
   Reply HandleHealth();
@@ -81,17 +98,15 @@ class Server {
   Metrics metrics_;
 
   boost::asio::io_context io_;
+  std::unique_ptr<boost::asio::thread_pool> writers_;
   std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor_;
+  std::vector<std::thread> io_threads_;
   uint16_t bound_port_ = 0;
-  std::thread accept_thread_;
   std::atomic<bool> stopping_{false};
+  bool waited_ = false;
 
-  std::mutex conn_mu_;
-  std::condition_variable conn_cv_;
-  std::map<uint64_t, boost::asio::ip::tcp::socket*> connections_;
-  std::map<uint64_t, bool> busy_;  // connection id -> a request is executing
-  uint64_t next_id_ = 0;
-  size_t live_threads_ = 0;
+  std::mutex sessions_mu_;
+  std::map<class Session*, std::weak_ptr<class Session>> sessions_;
 };
 
 }  // namespace tandem::node

@@ -8,8 +8,11 @@
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/utilities/options_util.h>
 #include <rocksdb/write_batch.h>
+#include <rocksdb/write_buffer_manager.h>
 
+#include <algorithm>
 #include <cstring>
+#include <map>
 #include <filesystem>
 
 #include "storage/key_codec.h"
@@ -210,22 +213,81 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const Options& options) {
   db_options.keep_log_file_num = 4;
   db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
 
+  // One memory budget for reads and writes. The memtables of every column
+  // family are charged to the block cache (WriteBufferManager with a cache),
+  // so blocks plus memtables stay near kCacheBytes instead of a 64 MB cache
+  // plus up to 96 MB of memtables on top (334 MB RSS at 1 M items, against a
+  // 300 MB target). 16 shards rather than the default 64: a shard of a 64 MB
+  // cache was 1 MB, smaller than the index block of a big SST, which then
+  // never stayed cached (the 532 GetItem/s cliff in docs/BENCHMARKS.md).
+  constexpr size_t kCacheBytes = 96 << 20;
+  constexpr size_t kMemtableBytes = 48 << 20;  // flushes start before the cache is all memtable
+  std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(kCacheBytes, /*num_shard_bits=*/4);
+  db_options.write_buffer_manager =
+      std::make_shared<rocksdb::WriteBufferManager>(kMemtableBytes, cache);
+
   rocksdb::BlockBasedTableOptions table_options;
-  table_options.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-  table_options.block_cache = rocksdb::NewLRUCache(64 << 20);
+  table_options.block_cache = cache;
+  // Partitioned index and filters: a lookup loads one ~4 KB index partition
+  // and one filter partition instead of a whole multi-MB index and filter, so
+  // no single cache entry is large and only the top level has to stay
+  // resident. The top levels and L0's metadata (hit by every read) are
+  // pinned; the rest competes for the cache with high priority.
+  table_options.index_type = rocksdb::BlockBasedTableOptions::kTwoLevelIndexSearch;
+  table_options.partition_filters = true;
+  table_options.metadata_block_size = 4096;
   table_options.cache_index_and_filter_blocks = true;
+  table_options.cache_index_and_filter_blocks_with_high_priority = true;
+  table_options.pin_top_level_index_and_filter = true;
+  table_options.pin_l0_filter_and_index_blocks_in_cache = true;
+  // 8 KB data blocks: a GetItem of a ~1 KB item decompresses one small block,
+  // while the index has half the entries of 4 KB blocks.
+  table_options.block_size = 8 << 10;
+  // format_version 5: the faster, cache-local Bloom filter and smaller index
+  // blocks; readable by any RocksDB since 6.6.
+  table_options.format_version = 5;
+  // Filters sized to their allocation, not rounded up: less cache per filter.
+  table_options.optimize_filters_for_memory = true;
+  // Whole-key Bloom filter, ~1 % false positives: a GetItem or the
+  // read-before-write of a new key skips the SSTs that do not hold it.
+  table_options.whole_key_filtering = true;
+  table_options.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+
   rocksdb::ColumnFamilyOptions items_options;
   items_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table_options));
-  items_options.write_buffer_size = 32 << 20;
+  // Three 16 MB memtables: a full one can flush while writes continue into
+  // the next; the WriteBufferManager caps the total across families.
+  items_options.write_buffer_size = 16 << 20;
+  items_options.max_write_buffer_number = 3;
   items_options.compression = rocksdb::kLZ4Compression;
+
+  // The change log is appended in key order and only scanned (replication,
+  // the last record at open), never looked up by key: no filter, and small
+  // memtables, since flushed files do not overlap and move down without
+  // rewriting. Its blocks share the one cache.
+  rocksdb::BlockBasedTableOptions log_table_options = table_options;
+  log_table_options.filter_policy.reset();
+  log_table_options.block_size = 16 << 10;
   rocksdb::ColumnFamilyOptions log_options;
-  log_options.write_buffer_size = 16 << 20;
+  log_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(log_table_options));
+  log_options.write_buffer_size = 8 << 20;
+  log_options.max_write_buffer_number = 2;
   log_options.compression = rocksdb::kLZ4Compression;
+
+  // Meta takes a stats Merge per write: a small memtable flushes (and lets
+  // compaction fold the deltas) often, instead of holding up to 64 MB of
+  // unmerged deltas and pinning old WAL files.
   rocksdb::ColumnFamilyOptions meta_options;
   meta_options.merge_operator = std::make_shared<StatsMergeOperator>();
+  meta_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table_options));
+  meta_options.write_buffer_size = 4 << 20;
+  meta_options.max_write_buffer_number = 2;
+
+  rocksdb::ColumnFamilyOptions default_options;  // unused; kept small
+  default_options.write_buffer_size = 1 << 20;
 
   std::vector<rocksdb::ColumnFamilyDescriptor> families = {
-      {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
+      {rocksdb::kDefaultColumnFamilyName, default_options},
       {"items", items_options},
       {"changelog", log_options},
       {"meta", meta_options},
@@ -374,8 +436,44 @@ TableStats Store::Stats(uint32_t table_id) const {
 }
 
 StatusOr<std::optional<Item>> Store::GetItem(const TableMeta& table, const Item& key) const {
+  return ReadCurrent(KeyOf(table, key));
+}
+
+// A decided write: its version, ready for the batch once it has a sequence number.
+struct Store::Staged {
+  const TableMeta* table;
+  const Item* key;
+  std::string item_key;
+  VersionMeta meta;
+  Mutation mutation;  // kPut (with the new item) or kDelete
+  int64_t count_delta = 0;
+  int64_t bytes_delta = 0;
+};
+
+size_t Store::StripeOf(std::string_view item_key) const {
+  return std::hash<std::string_view>()(item_key) % kLockStripes;
+}
+
+uint64_t Store::ReserveSeqs(size_t n) {
+  std::lock_guard<std::mutex> lock(seq_mu_);
+  const uint64_t first = last_seq_ + 1;
+  for (size_t i = 0; i < n; ++i) in_flight_.insert(++last_seq_);
+  return first;
+}
+
+void Store::FinishSeqs(uint64_t first, size_t n) {
+  std::lock_guard<std::mutex> lock(seq_mu_);
+  for (size_t i = 0; i < n; ++i) in_flight_.erase(first + i);
+}
+
+uint64_t Store::CommittedSeq() const {
+  std::lock_guard<std::mutex> lock(seq_mu_);
+  return in_flight_.empty() ? last_seq_ : *in_flight_.begin() - 1;
+}
+
+StatusOr<std::optional<Item>> Store::ReadCurrent(const std::string& item_key) const {
   std::string value;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), items_cf_, KeyOf(table, key), &value);
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), items_cf_, item_key, &value);
   if (s.IsNotFound()) return std::optional<Item>();
   TANDEM_RETURN_IF_ERROR(FromRocks(s));
   TANDEM_ASSIGN_OR_RETURN(VersionMeta meta, DecodeRecordMeta(value));
@@ -384,75 +482,105 @@ StatusOr<std::optional<Item>> Store::GetItem(const TableMeta& table, const Item&
   return std::optional<Item>(std::move(item));
 }
 
-std::mutex& Store::LockFor(std::string_view item_key) const {
-  return item_locks_[std::hash<std::string_view>()(item_key) % kLockStripes];
-}
-
-uint64_t Store::ReserveSeq() {
-  std::lock_guard<std::mutex> lock(seq_mu_);
-  const uint64_t seq = ++last_seq_;
-  in_flight_.insert(seq);
-  return seq;
-}
-
-void Store::FinishSeq(uint64_t seq) {
-  std::lock_guard<std::mutex> lock(seq_mu_);
-  in_flight_.erase(seq);
-}
-
-uint64_t Store::CommittedSeq() const {
-  std::lock_guard<std::mutex> lock(seq_mu_);
-  return in_flight_.empty() ? last_seq_ : *in_flight_.begin() - 1;
-}
-
-Status Store::Mutate(const TableMeta& table, const Item& key, const Decider& decide) {
-  const std::string item_key = KeyOf(table, key);
-  std::lock_guard<std::mutex> lock(LockFor(item_key));
-
-  std::string old_value;
-  std::optional<Item> current;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), items_cf_, item_key, &old_value);
-  if (!s.ok() && !s.IsNotFound()) return FromRocks(s);
-  if (s.ok()) {
-    TANDEM_ASSIGN_OR_RETURN(VersionMeta old_meta, DecodeRecordMeta(old_value));
-    if (!old_meta.tombstone) {
-      TANDEM_ASSIGN_OR_RETURN(Item old_item, DecodeRecordItem(old_value));
-      current = std::move(old_item);
-    }
-  }
+Status Store::Decide(const TableMeta& table, const Item& key, std::string item_key,
+                     const std::optional<Item>& current, const Decider& decide,
+                     std::vector<Staged>* staged) {
   TANDEM_ASSIGN_OR_RETURN(Mutation mutation, decide(current));
   if (mutation.kind == Mutation::Kind::kNone) return Status::OK();
   if (mutation.kind == Mutation::Kind::kDelete && !current) {
     return Status::OK();  // deleting nothing writes nothing
   }
-
-  VersionMeta meta;
-  meta.hlc = hlc_->Now();
-  meta.origin = region_id_;
-  meta.tombstone = mutation.kind == Mutation::Kind::kDelete;
-  const Item* image = meta.tombstone ? nullptr : &mutation.item;
-
-  int64_t count_delta = 0;
-  int64_t bytes_delta = 0;
+  Staged w{&table, &key, std::move(item_key), {}, std::move(mutation)};
+  w.meta.hlc = hlc_->Now();
+  w.meta.origin = region_id_;
+  w.meta.tombstone = w.mutation.kind == Mutation::Kind::kDelete;
   if (current) {
-    count_delta -= 1;
-    bytes_delta -= static_cast<int64_t>(ItemSize(*current));
+    w.count_delta -= 1;
+    w.bytes_delta -= static_cast<int64_t>(ItemSize(*current));
   }
-  if (image != nullptr) {
-    count_delta += 1;
-    bytes_delta += static_cast<int64_t>(ItemSize(*image));
+  if (!w.meta.tombstone) {
+    w.count_delta += 1;
+    w.bytes_delta += static_cast<int64_t>(ItemSize(w.mutation.item));
   }
+  staged->push_back(std::move(w));
+  return Status::OK();
+}
 
-  const uint64_t seq = ReserveSeq();
+Status Store::Commit(std::vector<Staged>* staged) {
+  if (staged->empty()) return Status::OK();
+  // Sequence numbers are taken only now, after every decider has run, so a
+  // refused write leaves no hole in the log; CommittedSeq() stays below them
+  // until the batch is durable.
+  const uint64_t first = ReserveSeqs(staged->size());
   rocksdb::WriteBatch batch;
-  batch.Put(items_cf_, item_key, EncodeRecord(meta, image));
-  batch.Put(changelog_cf_, SeqKey(seq), EncodeChange(table.name, key, meta, image));
-  batch.Merge(meta_cf_, StatsKey(table.id), StatsDelta(count_delta, bytes_delta));
+  std::map<uint32_t, std::pair<int64_t, int64_t>> stats;  // table id -> (count, bytes)
+  uint64_t seq = first;
+  for (const Staged& w : *staged) {
+    const Item* image = w.meta.tombstone ? nullptr : &w.mutation.item;
+    batch.Put(items_cf_, w.item_key, EncodeRecord(w.meta, image));
+    batch.Put(changelog_cf_, SeqKey(seq++), EncodeChange(w.table->name, *w.key, w.meta, image));
+    auto& [count, bytes] = stats[w.table->id];
+    count += w.count_delta;
+    bytes += w.bytes_delta;
+  }
+  for (const auto& [id, delta] : stats) {
+    batch.Merge(meta_cf_, StatsKey(id), StatsDelta(delta.first, delta.second));
+  }
   rocksdb::WriteOptions wo;
   wo.sync = sync_;
   Status st = FromRocks(db_->Write(wo, &batch));
-  FinishSeq(seq);
+  FinishSeqs(first, staged->size());
   return st;
+}
+
+Status Store::Mutate(const TableMeta& table, const Item& key, const Decider& decide) {
+  std::string item_key = KeyOf(table, key);
+  std::lock_guard<std::mutex> lock(item_locks_[StripeOf(item_key)]);
+  TANDEM_ASSIGN_OR_RETURN(std::optional<Item> current, ReadCurrent(item_key));
+  std::vector<Staged> staged;
+  TANDEM_RETURN_IF_ERROR(Decide(table, key, std::move(item_key), current, decide, &staged));
+  return Commit(&staged);
+}
+
+StatusOr<std::vector<Status>> Store::MutateMany(const std::vector<Write>& writes) {
+  std::vector<std::string> item_keys;
+  std::vector<size_t> stripes;
+  item_keys.reserve(writes.size());
+  stripes.reserve(writes.size());
+  for (const Write& w : writes) {
+    item_keys.push_back(KeyOf(*w.table, *w.key));
+    stripes.push_back(StripeOf(item_keys.back()));
+  }
+  // Ascending, each stripe once (two keys may share one): the global order
+  // that keeps concurrent MutateMany calls from deadlocking.
+  std::sort(stripes.begin(), stripes.end());
+  stripes.erase(std::unique(stripes.begin(), stripes.end()), stripes.end());
+  std::vector<std::unique_lock<std::mutex>> locks;
+  locks.reserve(stripes.size());
+  for (size_t stripe : stripes) locks.emplace_back(item_locks_[stripe]);
+
+  std::vector<Status> results(writes.size());
+  std::vector<Staged> staged;
+  staged.reserve(writes.size());
+  // The state each key was left in by an earlier write of this call: index
+  // into `staged` (whose storage never moves: reserved above).
+  std::map<std::string_view, size_t> written;
+  for (size_t i = 0; i < writes.size(); ++i) {
+    std::optional<Item> current;
+    auto prior = written.find(item_keys[i]);
+    if (prior != written.end()) {
+      const Staged& p = staged[prior->second];
+      if (!p.meta.tombstone) current = p.mutation.item;
+    } else {
+      TANDEM_ASSIGN_OR_RETURN(current, ReadCurrent(item_keys[i]));
+    }
+    const size_t before = staged.size();
+    results[i] =
+        Decide(*writes[i].table, *writes[i].key, item_keys[i], current, writes[i].decide, &staged);
+    if (staged.size() > before) written[item_keys[i]] = before;
+  }
+  TANDEM_RETURN_IF_ERROR(Commit(&staged));
+  return results;
 }
 
 std::unique_ptr<Store::Cursor> Store::NewCursor(std::string lower, std::string upper,

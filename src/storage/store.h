@@ -7,17 +7,20 @@
 //             (merged deltas of item count and bytes), "health/canary"
 // Every mutation writes the item version, its change-log record and the
 // stats delta in one atomic WriteBatch, synced to the WAL before Mutate()
-// returns; concurrent writers share one sync (RocksDB's group commit).
+// (or MutateMany()) returns; concurrent writers share one sync (RocksDB's
+// group commit).
 //
 // Thread-safety: all methods are safe to call concurrently. Mutations of the
 // same item are serialized by a striped lock, so a read-check-write in a
-// Decider sees no interleaving writer. Table metadata is published as
+// Decider sees no interleaving writer. MutateMany takes its stripes in
+// ascending index order, so it cannot deadlock with itself or with Mutate. Table metadata is published as
 // immutable snapshots: readers never block on catalog changes.
 #pragma once
 
 #include <array>
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -105,6 +108,23 @@ class Store {
   // Applies the decided mutation atomically and durably.
   Status Mutate(const TableMeta& table, const Item& key, const Decider& decide);
 
+  // One write of MutateMany. The pointed-to table and key must outlive the call.
+  struct Write {
+    const TableMeta* table = nullptr;
+    const Item* key = nullptr;  // the key attributes, validated against the table
+    Decider decide;
+  };
+  // Runs every decider, in order, with the locks of all the writes' items
+  // held, then commits every resulting version, its change-log record (its
+  // own HLC timestamp and sequence number) and the stats deltas in ONE
+  // WriteBatch with one sync. A key may appear more than once: a later
+  // decider sees the item as the earlier writes of this call left it.
+  //
+  // Returns one status per write, in order: a decider's error skips that
+  // write only (the others still commit). A non-OK result means a read or
+  // the commit itself failed, and nothing was written.
+  StatusOr<std::vector<Status>> MutateMany(const std::vector<Write>& writes);
+
   // Iterates live items of a table in key order within [lower, upper) (raw
   // item keys, see key_codec.h), forward or backward. Tombstones are skipped.
   class Cursor {
@@ -134,10 +154,22 @@ class Store {
 
  private:
   Store() = default;
+  struct Staged;  // a decided write, not yet committed (store.cc)
+
   Status LoadCatalog();
-  uint64_t ReserveSeq();
-  void FinishSeq(uint64_t seq);
-  std::mutex& LockFor(std::string_view item_key) const;
+  // Reserves `n` consecutive sequence numbers and returns the first.
+  uint64_t ReserveSeqs(size_t n);
+  void FinishSeqs(uint64_t first, size_t n);
+  size_t StripeOf(std::string_view item_key) const;
+  // The live item stored under `item_key`, or nullopt (absent or a tombstone).
+  StatusOr<std::optional<Item>> ReadCurrent(const std::string& item_key) const;
+  // Runs `decide` on `current` and, if it writes, appends to `staged`. The
+  // caller holds the item's lock.
+  Status Decide(const TableMeta& table, const Item& key, std::string item_key,
+                const std::optional<Item>& current, const Decider& decide,
+                std::vector<Staged>* staged);
+  // Writes the staged versions, change-log records and stats in one synced batch.
+  Status Commit(std::vector<Staged>* staged);
   void Publish(std::shared_ptr<const std::map<std::string, std::shared_ptr<const TableMeta>>>);
 
   std::string dir_;
