@@ -10,7 +10,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   # libraries (DESIGN.md, "Dependencies")
   libboost1.81-dev libboost-json1.81-dev librocksdb-dev libssl-dev
-  libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev
+  libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev zlib1g-dev
   # unit tests, fuzzing
   libgtest-dev libgmock-dev clang libclang-rt-14-dev
   # black-box tests: the real clients

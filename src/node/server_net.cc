@@ -13,9 +13,9 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/crc.hpp>
 #include <optional>
 #include <random>
+#include <zlib.h>
 
 #include "node/server.h"
 
@@ -132,9 +132,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void Respond(Server::Reply reply) {
     response_.emplace(static_cast<http::status>(reply.status), request_.version());
     response_->set("x-amzn-RequestId", RequestId());
-    boost::crc_32_type crc;
-    crc.process_bytes(reply.body.data(), reply.body.size());
-    response_->set("x-amz-crc32", std::to_string(crc.checksum()));
+    const uLong crc = crc32(0L, reinterpret_cast<const Bytef*>(reply.body.data()),
+                            static_cast<uInt>(reply.body.size()));
+    response_->set("x-amz-crc32", std::to_string(crc));
     response_->set(http::field::content_type, reply.content_type);
     keep_alive_ = keep_alive_ && !reply.close && !server_->stopping_.load();
     response_->keep_alive(keep_alive_);
