@@ -44,6 +44,13 @@ std::string TableMeta::ToJson() const {
   for (const auto& [k, v] : tags) tag_obj[k] = v;
   obj["tags"] = std::move(tag_obj);
   obj["status"] = status;
+  if (!replicas.empty()) {
+    boost::json::object reps;
+    for (const auto& [region, state] : replicas) reps[region] = state;
+    obj["replicas"] = std::move(reps);
+    obj["gtv"] = global_table_version;
+    obj["gcreated"] = global_created;
+  }
   return boost::json::serialize(obj);
 }
 
@@ -75,6 +82,13 @@ StatusOr<TableMeta> TableMeta::FromJson(std::string_view json) {
       m.tags[std::string(k)] = std::string(t.as_string());
     }
     m.status = obj.at("status").as_string();
+    if (const auto* reps = obj.if_contains("replicas")) {
+      for (const auto& [region, state] : reps->as_object()) {
+        m.replicas[std::string(region)] = std::string(state.as_string());
+      }
+      m.global_table_version = obj.at("gtv").as_string();
+      m.global_created = obj.at("gcreated").to_number<double>();
+    }
   } catch (const std::exception& e) {  // metadata is ours; corruption is not a data-plane path
     return Status::Internal(std::string("corrupt table metadata: ") + e.what());
   }

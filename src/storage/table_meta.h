@@ -40,6 +40,20 @@ struct TableMeta {
   std::map<std::string, std::string> tags;
   std::string status = "ACTIVE";
 
+  // Global tables. `replicas` lists every region holding a replica of this
+  // table, this one included, with its ReplicaStatus ("CREATING", "ACTIVE",
+  // ...); empty for a regional table. `global_table_version` is "2017.11.29"
+  // or "2019.11.21" (the API generation that made it global);
+  // `global_created` its creation time.
+  std::map<std::string, std::string> replicas;
+  std::string global_table_version;
+  double global_created = 0;
+
+  bool IsGlobal() const { return !replicas.empty(); }
+  bool ReplicatesTo(std::string_view region) const {
+    return replicas.count(std::string(region)) != 0;
+  }
+
   std::string ToJson() const;
   static StatusOr<TableMeta> FromJson(std::string_view json);
 };
