@@ -3,9 +3,13 @@
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
+#include <boost/json.hpp>
 #include <filesystem>
 
 #include "auth/credentials.h"
+#include "config/deployment.h"
+#include "replication/peer_client.h"
+#include "replication/replicator.h"
 #include "auth/sigv4.h"
 #include "node/executor.h"
 #include "node/server.h"
@@ -14,13 +18,22 @@
 namespace tandem::cli {
 
 void AddNodeFlags(CLI::App* app, NodeFlags* flags) {
+  app->add_option("--config", flags->config,
+                  "Deployment TOML file; this node is its [[node]] with --region, its peers "
+                  "the other [[node]] entries");
   app->add_option("--region", flags->region, "This node's region, e.g. us-east-1")->required();
-  app->add_option("--listen", flags->listen, "HOST:PORT to serve the API on")
-      ->capture_default_str();
-  app->add_option("--data-dir", flags->data_dir, "Directory for the node's data")->required();
+  app->add_option("--listen", flags->listen, "HOST:PORT to serve the API on (default "
+                                             "127.0.0.1:8000)");
+  app->add_option("--data-dir", flags->data_dir, "Directory for the node's data");
   app->add_option("--credentials", flags->credentials,
                   "AWS shared-credentials file; every profile is an accepted key pair "
                   "(default: DIR/credentials, created with a fresh key pair)");
+  app->add_option("--peer", flags->peers,
+                  "REGION=URL of a peer region's node (repeatable), e.g. "
+                  "eu-west-1=http://127.0.0.2:8000");
+  app->add_option("--cluster-secret", flags->cluster_secret,
+                  "File holding the secret shared by every node (authenticates replication)");
+  app->add_option("--peer-ca", flags->peer_ca, "CA certificate file that verifies https:// peers");
 }
 
 namespace {
@@ -58,14 +71,79 @@ StatusOr<std::shared_ptr<const auth::KeyStore>> LoadKeys(const NodeFlags& flags)
   return std::make_shared<const auth::KeyStore>(std::move(keys));
 }
 
+// The effective settings: the deployment file's [[node]] for --region (and
+// its peers), overridden by flags.
+struct Settings {
+  NodeFlags flags;
+  std::vector<replication::Peer> peers;
+};
+
+StatusOr<Settings> Resolve(const NodeFlags& given) {
+  Settings out;
+  out.flags = given;
+  NodeFlags& f = out.flags;
+  if (!given.config.empty()) {
+    TANDEM_ASSIGN_OR_RETURN(config::Deployment d, config::LoadDeployment(given.config));
+    const config::NodeConfig* self = d.FindNode(given.region);
+    if (self == nullptr) {
+      return Status::InvalidArgument(given.config + ": no [[node]] with region = \"" +
+                                     given.region + "\"");
+    }
+    if (f.listen.empty()) f.listen = self->listen;
+    if (f.data_dir.empty()) f.data_dir = self->data_dir;
+    if (f.credentials.empty()) f.credentials = self->credentials;
+    if (f.cluster_secret.empty()) f.cluster_secret = d.cluster.secret_file;
+    if (f.peer_ca.empty()) f.peer_ca = d.cluster.ca_file;
+    for (const auto& n : d.nodes) {
+      if (n.region != given.region) out.peers.push_back({n.region, n.url});
+    }
+  }
+  if (f.listen.empty()) f.listen = "127.0.0.1:8000";
+  if (f.data_dir.empty()) return Status::InvalidArgument("--data-dir is required");
+  for (const auto& p : given.peers) {
+    const auto eq = p.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == p.size()) {
+      return Status::InvalidArgument("--peer must be REGION=URL, got '" + p + "'");
+    }
+    replication::Peer peer{p.substr(0, eq), p.substr(eq + 1)};
+    TANDEM_RETURN_IF_ERROR(replication::PeerUrl::Parse(peer.url).status());
+    if (peer.region == given.region) {
+      return Status::InvalidArgument("--peer " + p + " names this node's own region");
+    }
+    out.peers.push_back(std::move(peer));
+  }
+  if (!out.peers.empty() && f.cluster_secret.empty()) {
+    return Status::InvalidArgument(
+        "peers are configured but no cluster secret: give --cluster-secret FILE (the same file "
+        "in every region; e.g. openssl rand -hex 32 > FILE) or [cluster] secret_file");
+  }
+  return out;
+}
+
 }  // namespace
 
-int RunNode(const NodeFlags& flags) {
+int RunNode(const NodeFlags& given) {
+  auto settings = Resolve(given);
+  if (!settings.ok()) {
+    spdlog::error("{}", settings.status().message());
+    return 2;
+  }
+  const NodeFlags& flags = settings->flags;
   std::string host;
   uint16_t port = 0;
   if (!SplitHostPort(flags.listen, &host, &port)) {
     spdlog::error("--listen must be HOST:PORT, got '{}'", flags.listen);
     return 2;
+  }
+  std::shared_ptr<replication::PeerAuth> peer_auth;
+  if (!flags.cluster_secret.empty()) {
+    auto secret = replication::LoadSecretFile(flags.cluster_secret);
+    if (!secret.ok()) {
+      spdlog::error("{}", secret.status().message());
+      return 2;
+    }
+    peer_auth = std::make_shared<replication::PeerAuth>(*secret, flags.region,
+                                                        SystemClock::Default());
   }
   // Signals are taken synchronously by this thread; block them everywhere
   // before any other thread starts.
@@ -99,6 +177,19 @@ int RunNode(const NodeFlags& flags) {
   server_options.host = host;
   server_options.port = port;
   node::Server server(server_options, &executor, &verifier, store->get(), SystemClock::Default());
+  std::unique_ptr<replication::Replicator> replicator;
+  if (peer_auth) {
+    replication::ReplicatorOptions replication_options;
+    replication_options.ca_file = flags.peer_ca;
+    replicator = std::make_unique<replication::Replicator>(
+        store->get(), peer_auth, settings->peers, replication_options, SystemClock::Default());
+    server.set_replicator(replicator.get());
+    executor.set_replicator(replicator.get());
+    replicator->set_control_handler(
+        [&executor](const std::string& from, const boost::json::object& request) {
+          return executor.HandleControl(from, request);
+        });
+  }
   Status st = server.Start();
   if (!st.ok()) {
     spdlog::error("{}", st.message());
@@ -106,12 +197,17 @@ int RunNode(const NodeFlags& flags) {
   }
   spdlog::info("tandem node {} serving the DynamoDB API on http://{}:{} (data in {})",
                flags.region, host, server.port(), flags.data_dir);
+  if (replicator) {
+    for (const auto& p : settings->peers) spdlog::info("peer {} at {}", p.region, p.url);
+    replicator->Start();
+  }
 
   int sig = 0;
   sigwait(&signals, &sig);
   spdlog::info("received {}, finishing in-flight requests", sig == SIGTERM ? "SIGTERM" : "SIGINT");
   server.Stop();
   server.Wait();
+  if (replicator) replicator->Stop();
   store->reset();  // flushes and closes the database
   spdlog::info("stopped cleanly");
   return 0;

@@ -3,14 +3,19 @@
 
 #include <CLI/CLI.hpp>
 #include <string>
+#include <vector>
 
 namespace tandem::cli {
 
 struct NodeFlags {
+  std::string config;          // deployment TOML; flags below override it
   std::string region;
-  std::string listen = "127.0.0.1:8000";
+  std::string listen;
   std::string data_dir;
   std::string credentials;
+  std::vector<std::string> peers;  // REGION=URL
+  std::string cluster_secret;
+  std::string peer_ca;
 };
 
 void AddNodeFlags(CLI::App* app, NodeFlags* flags);

@@ -11,7 +11,8 @@ bool Executor::Known(std::string_view op) {
       "DeleteTable",   "TagResource",       "UntagResource",      "ListTagsOfResource",
       "DescribeEndpoints", "DescribeLimits", "DescribeTimeToLive", "PutItem",
       "GetItem",       "UpdateItem",        "DeleteItem",         "Query",
-      "Scan",          "BatchGetItem",      "BatchWriteItem"};
+      "Scan",          "BatchGetItem",      "BatchWriteItem",     "CreateGlobalTable",
+      "DescribeGlobalTable", "UpdateGlobalTable", "ListGlobalTables"};
   return kOps.count(op) != 0;
 }
 
@@ -35,6 +36,10 @@ Executor::Response Executor::Execute(std::string_view op, const boost::json::obj
   if (op == "DescribeEndpoints") return DescribeEndpoints(body);
   if (op == "DescribeLimits") return DescribeLimits(body);
   if (op == "DescribeTimeToLive") return DescribeTimeToLive(body);
+  if (op == "CreateGlobalTable") return CreateGlobalTable(body);
+  if (op == "DescribeGlobalTable") return DescribeGlobalTable(body);
+  if (op == "UpdateGlobalTable") return UpdateGlobalTable(body);
+  if (op == "ListGlobalTables") return ListGlobalTables(body);
   return ApiError::UnknownOperation();
 }
 

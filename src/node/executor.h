@@ -16,6 +16,14 @@
 #include "node/api_error.h"
 #include "storage/store.h"
 
+#include <map>
+#include <set>
+#include <vector>
+
+namespace tandem::replication {
+class Replicator;
+}
+
 namespace tandem::node {
 
 class Metrics;
@@ -56,11 +64,32 @@ class Executor {
   Response Query(const boost::json::object& body);
   Response Scan(const boost::json::object& body);
 
+  // Global tables, 2017.11.29 (global_table_ops.cc)
+  Response CreateGlobalTable(const boost::json::object& body);
+  Response DescribeGlobalTable(const boost::json::object& body);
+  Response UpdateGlobalTable(const boost::json::object& body);
+  Response ListGlobalTables(const boost::json::object& body);
+
   // Batches (batch_ops.cc)
   Response BatchGetItem(const boost::json::object& body);
   Response BatchWriteItem(const boost::json::object& body);
 
  public:
+  // Global-table membership (global_table_ops.cc).
+  void set_replicator(replication::Replicator* replicator) { replicator_ = replicator; }
+  // Answers a peer's control call (replication::Replicator::ControlHandler).
+  StatusOr<boost::json::object> HandleControl(const std::string& from,
+                                              const boost::json::object& request);
+  std::string GlobalTableArn(std::string_view name) const;
+  boost::json::object GlobalTableDescription(const storage::TableMeta& meta) const;
+  Status SetReplicas(const std::string& table, const std::map<std::string, std::string>& replicas,
+                     const std::string& version, double created);
+  Result<std::map<std::string, std::string>> CheckMembers(const storage::TableMeta& local,
+                                                          const std::vector<std::string>& regions);
+  Result<bool> PublishReplicas(const storage::TableMeta& local,
+                               const std::map<std::string, std::string>& replicas,
+                               const std::set<std::string>& also_tell);
+
   // Shared by the families.
   boost::json::object DescribeTableJson(const storage::TableMeta& meta) const;
   std::string TableArn(std::string_view table) const;
@@ -69,6 +98,7 @@ class Executor {
 
   storage::Store* store_;
   const Clock* clock_;
+  replication::Replicator* replicator_ = nullptr;
 };
 
 }  // namespace tandem::node

@@ -16,13 +16,13 @@ namespace tandem::node {
 class Metrics {
  public:
   // The operations counted, in a fixed order; others count as "Unknown".
-  static constexpr std::array<std::string_view, 22> kOps = {
+  static constexpr std::array<std::string_view, 24> kOps = {
       "CreateTable",   "DescribeTable",      "ListTables",        "UpdateTable",
       "DeleteTable",   "TagResource",        "UntagResource",     "ListTagsOfResource",
       "DescribeEndpoints", "DescribeLimits", "DescribeTimeToLive", "PutItem",
       "GetItem",       "UpdateItem",         "DeleteItem",        "Query",
       "Scan",          "BatchGetItem",       "BatchWriteItem",    "CreateGlobalTable",
-      "DescribeGlobalTable", "Unknown"};
+      "DescribeGlobalTable", "UpdateGlobalTable", "ListGlobalTables", "Unknown"};
   // Latency bucket upper bounds in seconds.
   static constexpr std::array<double, 14> kBuckets = {0.0001, 0.00025, 0.0005, 0.001, 0.0025,
                                                       0.005,  0.01,    0.025,  0.05,  0.1,

@@ -29,11 +29,13 @@ Server::Reply ErrorReply(const ApiError& e) {
 bool Server::Blocks(std::string_view method, std::string_view target,
                     std::string_view amz_target) {
   if (method == "GET" || method == "HEAD") return target.starts_with("/health");
+  if (target.starts_with("/_tandem/")) return true;
   if (!amz_target.starts_with(kTargetPrefix)) return false;
   const std::string_view op = amz_target.substr(kTargetPrefix.size());
   static constexpr std::string_view kBlocking[] = {
       "PutItem",     "UpdateItem",  "DeleteItem",  "BatchWriteItem", "CreateTable",
-      "UpdateTable", "DeleteTable", "TagResource", "UntagResource"};
+      "UpdateTable", "DeleteTable", "TagResource", "UntagResource", "CreateGlobalTable",
+      "UpdateGlobalTable"};
   for (std::string_view b : kBlocking) {
     if (op == b) return true;
   }
@@ -68,6 +70,20 @@ Server::Reply Server::Handle(std::string_view method, std::string_view target,
     r.status = 405;
     r.content_type = "text/plain";
     r.body = "Method Not Allowed";
+    return r;
+  }
+  if (path == replication::kApplyPath || path == replication::kControlPath) {
+    Reply r;
+    r.content_type = "application/json";
+    if (replicator_ == nullptr) {
+      r.status = 404;
+      r.body = R"({"error":"this node has no peers configured"})";
+      return r;
+    }
+    auto answer = path == replication::kApplyPath ? replicator_->HandleApply(headers, body)
+                                                  : replicator_->HandleControl(headers, body);
+    r.status = answer.status;
+    r.body = std::move(answer.body);
     return r;
   }
   return HandleApi(headers, method, path, query, body);
@@ -173,6 +189,7 @@ Server::Reply Server::HandleMetrics() {
   extra += "# HELP tandem_changelog_sequence Last committed change-log sequence number.\n";
   extra += "# TYPE tandem_changelog_sequence gauge\n";
   extra += "tandem_changelog_sequence " + std::to_string(store_->CommittedSeq()) + "\n";
+  if (replicator_ != nullptr) extra += replicator_->RenderMetrics();
   Reply r;
   r.content_type = "text/plain; version=0.0.4";
   r.body = metrics_.Render(extra);

@@ -36,6 +36,7 @@
 #include "common/status.h"
 #include "node/executor.h"
 #include "node/metrics.h"
+#include "replication/replicator.h"
 #include "storage/store.h"
 
 namespace tandem::node {
@@ -64,6 +65,9 @@ class Server {
   void Wait();
 
   Metrics& metrics() { return metrics_; }
+  // Serves peers' replication requests with `replicator` (not owned; set
+  // before Start()).
+  void set_replicator(replication::Replicator* replicator) { replicator_ = replicator; }
 
   struct Reply {
     int status = 200;
@@ -96,6 +100,7 @@ class Server {
   storage::Store* store_;
   const Clock* clock_;
   Metrics metrics_;
+  replication::Replicator* replicator_ = nullptr;
 
   boost::asio::io_context io_;
   std::unique_ptr<boost::asio::thread_pool> writers_;

@@ -465,6 +465,7 @@ uint64_t Store::ReserveSeqs(size_t n) {
 void Store::FinishSeqs(uint64_t first, size_t n) {
   std::lock_guard<std::mutex> lock(seq_mu_);
   for (size_t i = 0; i < n; ++i) in_flight_.erase(first + i);
+  commit_cv_.notify_all();
 }
 
 uint64_t Store::CommittedSeq() const {
@@ -507,8 +508,9 @@ Status Store::Decide(const TableMeta& table, const Item& key, std::string item_k
   return Status::OK();
 }
 
-Status Store::Commit(std::vector<Staged>* staged) {
-  if (staged->empty()) return Status::OK();
+Status Store::Commit(std::vector<Staged>* staged,
+                     const std::vector<std::pair<std::string, std::string>>& meta_puts) {
+  if (staged->empty() && meta_puts.empty()) return Status::OK();
   // Sequence numbers are taken only now, after every decider has run, so a
   // refused write leaves no hole in the log; CommittedSeq() stays below them
   // until the batch is durable.
@@ -527,6 +529,7 @@ Status Store::Commit(std::vector<Staged>* staged) {
   for (const auto& [id, delta] : stats) {
     batch.Merge(meta_cf_, StatsKey(id), StatsDelta(delta.first, delta.second));
   }
+  for (const auto& [key, value] : meta_puts) batch.Put(meta_cf_, key, value);
   rocksdb::WriteOptions wo;
   wo.sync = sync_;
   Status st = FromRocks(db_->Write(wo, &batch));
@@ -627,6 +630,203 @@ uint64_t Store::DiskBytes() const {
     if (db_->GetIntProperty(cf, rocksdb::DB::Properties::kCurSizeAllMemTables, &v)) total += v;
   }
   return total;
+}
+
+}  // namespace tandem::storage
+
+namespace tandem::storage {
+namespace {
+
+constexpr char kReceiveCursorPrefix[] = "cursor/in/";
+constexpr char kShipCursorPrefix[] = "cursor/out/";
+
+bool Newer(const VersionMeta& a, const VersionMeta& b) {
+  return a.hlc != b.hlc ? a.hlc > b.hlc : a.origin > b.origin;
+}
+
+std::string EncodeU64(uint64_t v) {
+  std::string out;
+  PutFixed64(&out, v);
+  return out;
+}
+
+}  // namespace
+
+bool Store::WaitForCommit(uint64_t after, std::chrono::milliseconds timeout) const {
+  std::unique_lock<std::mutex> lock(seq_mu_);
+  auto committed = [&] { return in_flight_.empty() ? last_seq_ : *in_flight_.begin() - 1; };
+  if (committed() > after) return true;
+  commit_cv_.wait_for(lock, timeout);
+  return committed() > after;
+}
+
+void Store::NotifyWaiters() const { commit_cv_.notify_all(); }
+
+uint64_t Store::ReadCursor(const std::string& key) const {
+  std::string v;
+  if (db_->Get(rocksdb::ReadOptions(), meta_cf_, key, &v).ok() && v.size() == 8) {
+    return GetFixed64(v);
+  }
+  return 0;
+}
+
+Status Store::AnnounceTable(std::string_view name) {
+  auto table = FindTable(name);
+  if (!table) return Status::NotFound("table " + std::string(name) + " does not exist");
+  constexpr size_t kChunk = 1000;
+  const std::string lower = ItemKeyPrefix(table->id);
+  const std::string upper = ItemKeyPrefix(table->id + 1);
+  rocksdb::Slice lower_slice(lower);
+  rocksdb::Slice upper_slice(upper);
+  rocksdb::ReadOptions ro;
+  ro.iterate_lower_bound = &lower_slice;
+  if (table->id != UINT32_MAX) ro.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, items_cf_));
+  it->SeekToFirst();
+  while (it->Valid()) {
+    std::vector<std::pair<VersionMeta, std::optional<Item>>> versions;
+    std::vector<Item> keys;
+    for (; it->Valid() && versions.size() < kChunk; it->Next()) {
+      const std::string_view value(it->value().data(), it->value().size());
+      TANDEM_ASSIGN_OR_RETURN(VersionMeta meta, DecodeRecordMeta(value));
+      std::optional<Item> image;
+      if (!meta.tombstone) {
+        TANDEM_ASSIGN_OR_RETURN(Item item, DecodeRecordItem(value));
+        image = std::move(item);
+      }
+      TANDEM_ASSIGN_OR_RETURN(
+          DecodedKey key, DecodeItemKey(std::string_view(it->key().data(), it->key().size()),
+                                        table->hash_key.type,
+                                        table->range_key ? std::optional<ValueType>(table->range_key->type)
+                                                         : std::nullopt));
+      Item key_item{{table->hash_key.name, key.hash_key}};
+      if (table->range_key) key_item[table->range_key->name] = *key.range_key;
+      keys.push_back(std::move(key_item));
+      versions.emplace_back(meta, std::move(image));
+    }
+    TANDEM_RETURN_IF_ERROR(FromRocks(it->status()));
+    if (versions.empty()) break;
+    const uint64_t first = ReserveSeqs(versions.size());
+    rocksdb::WriteBatch batch;
+    for (size_t i = 0; i < versions.size(); ++i) {
+      const auto& [meta, image] = versions[i];
+      batch.Put(changelog_cf_, SeqKey(first + i),
+                EncodeChange(table->name, keys[i], meta, image ? &*image : nullptr));
+    }
+    rocksdb::WriteOptions wo;
+    wo.sync = sync_;
+    Status st = FromRocks(db_->Write(wo, &batch));
+    FinishSeqs(first, versions.size());
+    TANDEM_RETURN_IF_ERROR(st);
+  }
+  return FromRocks(it->status());
+}
+
+uint64_t Store::ReceiveCursor(std::string_view source) const {
+  return ReadCursor(kReceiveCursorPrefix + std::string(source));
+}
+
+uint64_t Store::ShipCursor(std::string_view peer) const {
+  return ReadCursor(kShipCursorPrefix + std::string(peer));
+}
+
+Status Store::SetShipCursor(std::string_view peer, uint64_t seq) {
+  return FromRocks(db_->Put(rocksdb::WriteOptions(), meta_cf_,
+                            kShipCursorPrefix + std::string(peer), EncodeU64(seq)));
+}
+
+StatusOr<std::optional<std::pair<VersionMeta, std::optional<Item>>>> Store::ReadVersion(
+    const std::string& item_key) const {
+  using Result = std::optional<std::pair<VersionMeta, std::optional<Item>>>;
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), items_cf_, item_key, &value);
+  if (s.IsNotFound()) return Result();
+  TANDEM_RETURN_IF_ERROR(FromRocks(s));
+  TANDEM_ASSIGN_OR_RETURN(VersionMeta meta, DecodeRecordMeta(value));
+  std::optional<Item> item;
+  if (!meta.tombstone) {
+    TANDEM_ASSIGN_OR_RETURN(Item decoded, DecodeRecordItem(value));
+    item = std::move(decoded);
+  }
+  return Result(std::make_pair(meta, std::move(item)));
+}
+
+StatusOr<Store::ApplyStats> Store::ApplyReplicated(std::string_view source, uint64_t last_seq,
+                                                   const std::vector<ChangeRecord>& records) {
+  ApplyStats stats;
+  const std::string cursor_key = kReceiveCursorPrefix + std::string(source);
+  // Resolve tables and keys first: a missing table refuses the whole batch,
+  // so the sender retries it (the table may still be being created here).
+  std::vector<std::shared_ptr<const TableMeta>> tables;
+  std::vector<std::string> item_keys;
+  for (const auto& r : records) {
+    auto table = FindTable(r.table);
+    if (!table) return Status::NotFound("table " + r.table + " does not exist in " + region_);
+    if (r.key.count(table->hash_key.name) == 0 ||
+        (table->range_key && r.key.count(table->range_key->name) == 0)) {
+      return Status::InvalidArgument("record key does not match the schema of " + r.table);
+    }
+    item_keys.push_back(KeyOf(*table, r.key));
+    tables.push_back(std::move(table));
+  }
+  std::vector<size_t> stripes;
+  for (const auto& k : item_keys) stripes.push_back(StripeOf(k));
+  std::sort(stripes.begin(), stripes.end());
+  stripes.erase(std::unique(stripes.begin(), stripes.end()), stripes.end());
+  std::vector<std::unique_lock<std::mutex>> locks;
+  for (size_t s : stripes) locks.emplace_back(item_locks_[s]);
+  // One receiver per source at a time: the cursor check and advance below
+  // must not interleave with another batch from the same source.
+  std::lock_guard<std::mutex> cursor_lock(apply_mu_);
+  const uint64_t cursor = ReadCursor(cursor_key);
+
+  std::vector<Staged> staged;
+  staged.reserve(records.size());
+  // The newest version staged so far per key, for repeated keys in a batch.
+  std::map<std::string, size_t> latest;
+  for (size_t i = 0; i < records.size(); ++i) {
+    const ChangeRecord& r = records[i];
+    if (r.seq <= cursor) {
+      ++stats.duplicate;
+      continue;
+    }
+    hlc_->Observe(r.meta.hlc);
+    std::optional<VersionMeta> current_meta;
+    std::optional<Item> current_item;
+    if (auto it = latest.find(item_keys[i]); it != latest.end()) {
+      const Staged& prev = staged[it->second];
+      current_meta = prev.meta;
+      if (!prev.meta.tombstone) current_item = prev.mutation.item;
+    } else {
+      TANDEM_ASSIGN_OR_RETURN(auto stored, ReadVersion(item_keys[i]));
+      if (stored) {
+        current_meta = stored->first;
+        current_item = std::move(stored->second);
+      }
+    }
+    if (current_meta && !Newer(r.meta, *current_meta)) {
+      ++stats.discarded;
+      continue;
+    }
+    Staged w{tables[i].get(), &r.key, item_keys[i], r.meta, {}};
+    w.mutation.kind = r.meta.tombstone ? Mutation::Kind::kDelete : Mutation::Kind::kPut;
+    if (!r.meta.tombstone) w.mutation.item = r.image.value_or(Item{});
+    if (current_item) {
+      w.count_delta -= 1;
+      w.bytes_delta -= static_cast<int64_t>(ItemSize(*current_item));
+    }
+    if (!r.meta.tombstone) {
+      w.count_delta += 1;
+      w.bytes_delta += static_cast<int64_t>(ItemSize(w.mutation.item));
+    }
+    latest[item_keys[i]] = staged.size();
+    staged.push_back(std::move(w));
+    ++stats.applied;
+  }
+  std::vector<std::pair<std::string, std::string>> meta_puts;
+  if (last_seq > cursor) meta_puts.emplace_back(cursor_key, EncodeU64(last_seq));
+  TANDEM_RETURN_IF_ERROR(Commit(&staged, meta_puts));
+  return stats;
 }
 
 }  // namespace tandem::storage

@@ -19,6 +19,8 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
@@ -146,6 +148,39 @@ class Store {
   // Every record up to this sequence is committed (no gaps below it).
   uint64_t CommittedSeq() const;
 
+  // Blocks until CommittedSeq() > after, the timeout passes, or
+  // NotifyWaiters() is called. Returns whether CommittedSeq() > after.
+  bool WaitForCommit(uint64_t after, std::chrono::milliseconds timeout) const;
+  void NotifyWaiters() const;
+
+  // ---- Replication ----
+  struct ApplyStats {
+    size_t applied = 0;    // newer than the stored version: written and logged
+    size_t discarded = 0;  // not newer (last writer wins)
+    size_t duplicate = 0;  // at or below the source's receive cursor (replayed)
+  };
+  // Applies records shipped by `source` (covering its change log up to
+  // `last_seq`) by last-writer-wins on (HLC timestamp, origin region): a
+  // record newer than the stored version replaces it (tombstones too) and
+  // enters this node's change log with its original timestamp and origin, so
+  // it is forwarded to other peers. The source's receive cursor advances to
+  // `last_seq` in the same synced batch; records at or below the old cursor
+  // are ignored. NotFound (nothing written) when a record's table is missing.
+  StatusOr<ApplyStats> ApplyReplicated(std::string_view source, uint64_t last_seq,
+                                       const std::vector<ChangeRecord>& records);
+  // Appends a change-log record for every stored version of `table`
+  // (tombstones too), unchanged, so the replicas a table just gained receive
+  // what it already holds. Runs in chunks while the table keeps serving; a
+  // version overwritten meanwhile has its own, later record.
+  Status AnnounceTable(std::string_view table);
+  // The last sequence of `source`'s change log applied here.
+  uint64_t ReceiveCursor(std::string_view source) const;
+  // The last sequence of this node's change log that `peer` acknowledged.
+  uint64_t ShipCursor(std::string_view peer) const;
+  // Persists it (not synced: after a crash the peer is sent a few records
+  // again, which it discards as duplicates).
+  Status SetShipCursor(std::string_view peer, uint64_t seq);
+
   // ---- Health and metrics ----
   // Writes and reads back a canary record, synced; the deep health check.
   Status Canary();
@@ -168,8 +203,14 @@ class Store {
   Status Decide(const TableMeta& table, const Item& key, std::string item_key,
                 const std::optional<Item>& current, const Decider& decide,
                 std::vector<Staged>* staged);
-  // Writes the staged versions, change-log records and stats in one synced batch.
-  Status Commit(std::vector<Staged>* staged);
+  // Writes the staged versions, change-log records and stats, plus any
+  // `meta_puts`, in one synced batch.
+  Status Commit(std::vector<Staged>* staged,
+                const std::vector<std::pair<std::string, std::string>>& meta_puts = {});
+  // The stored version under `item_key` (tombstones included), or nullopt.
+  StatusOr<std::optional<std::pair<VersionMeta, std::optional<Item>>>> ReadVersion(
+      const std::string& item_key) const;
+  uint64_t ReadCursor(const std::string& key) const;
   void Publish(std::shared_ptr<const std::map<std::string, std::shared_ptr<const TableMeta>>>);
 
   std::string dir_;
@@ -195,6 +236,8 @@ class Store {
   mutable std::mutex seq_mu_;
   uint64_t last_seq_ = 0;
   std::set<uint64_t> in_flight_;
+  mutable std::condition_variable commit_cv_;
+  std::mutex apply_mu_;  // serializes ApplyReplicated (receive cursors)
 
   static constexpr size_t kLockStripes = 4096;
   mutable std::array<std::mutex, kLockStripes> item_locks_;

@@ -1,0 +1,335 @@
+#include "replication/replicator.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/json.hpp>
+#include <condition_variable>
+
+#include "replication/peer_client.h"
+#include "replication/wire.h"
+
+namespace tandem::replication {
+namespace {
+
+constexpr double kLatencyBoundsMs[] = {1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000};
+
+}  // namespace
+
+struct Replicator::Shipper {
+  Peer peer;
+  std::unique_ptr<PeerClient> client;
+  std::thread thread;
+  mutable std::mutex mu;
+  uint64_t acked_seq = 0;
+  bool reachable = false;
+  std::string last_error;
+  std::atomic<uint64_t> bytes_shipped{0};
+  std::atomic<uint64_t> records_shipped{0};
+  std::atomic<uint64_t> failures{0};
+};
+
+Replicator::Replicator(storage::Store* store, std::shared_ptr<PeerAuth> auth,
+                       std::vector<Peer> peers, ReplicatorOptions options, const Clock* clock)
+    : store_(store),
+      auth_(std::move(auth)),
+      peers_(std::move(peers)),
+      options_(std::move(options)),
+      clock_(clock) {}
+
+Replicator::~Replicator() { Stop(); }
+
+void Replicator::Start() {
+  for (const auto& peer : peers_) {
+    auto url = PeerUrl::Parse(peer.url);
+    auto shipper = std::make_unique<Shipper>();
+    shipper->peer = peer;
+    if (url.ok()) shipper->client = std::make_unique<PeerClient>(*url, options_.ca_file);
+    shipper->acked_seq = store_->ShipCursor(peer.region);
+    shippers_.push_back(std::move(shipper));
+  }
+  for (auto& s : shippers_) {
+    Shipper* raw = s.get();
+    s->thread = std::thread([this, raw] { Ship(raw); });
+  }
+}
+
+void Replicator::Stop() {
+  if (stopping_.exchange(true)) return;
+  store_->NotifyWaiters();
+  for (auto& s : shippers_) {
+    if (s->thread.joinable()) s->thread.join();
+  }
+}
+
+void Replicator::Ship(Shipper* s) {
+  std::chrono::milliseconds backoff = options_.min_backoff;
+  const uint32_t peer_id = storage::RegionId(s->peer.region);
+  uint64_t cursor = s->acked_seq;
+  while (!stopping_.load()) {
+    if (!s->client) {
+      std::lock_guard<std::mutex> lock(s->mu);
+      s->last_error = "invalid peer URL " + s->peer.url;
+      return;
+    }
+    if (store_->CommittedSeq() <= cursor) {
+      store_->WaitForCommit(cursor, std::chrono::milliseconds(500));
+      continue;
+    }
+    auto records = store_->ReadChanges(cursor, options_.batch_records);
+    if (!records.ok() || records->empty()) {
+      store_->WaitForCommit(cursor, std::chrono::milliseconds(100));
+      continue;
+    }
+    Batch batch;
+    batch.source_region = store_->region();
+    batch.first_seq = cursor + 1;
+    batch.last_seq = records->back().seq;
+    size_t bytes = 0;
+    for (auto& r : *records) {
+      if (r.meta.origin == peer_id) continue;  // the peer's own write coming back
+      auto table = store_->FindTable(r.table);
+      if (!table || !table->ReplicatesTo(s->peer.region)) continue;
+      bytes += r.table.size() + 64 + (r.image ? 256 : 0);
+      batch.records.push_back(std::move(r));
+      if (bytes > options_.batch_bytes) {
+        batch.last_seq = batch.records.back().seq;
+        break;
+      }
+    }
+    const std::string body = EncodeBatch(batch);
+    StatusOr<HttpResponse> response = Status::Unavailable("not sent");
+    if (!batch.records.empty()) {
+      response = s->client->Post(kApplyPath, auth_->Sign("POST", kApplyPath, body), body,
+                                 options_.request_timeout);
+    } else {
+      response = HttpResponse{200, "{}"};  // nothing for this peer: just move the cursor
+    }
+    if (response.ok() && response->status == 200) {
+      cursor = batch.last_seq;
+      Status st = store_->SetShipCursor(s->peer.region, cursor);
+      if (!st.ok()) spdlog::warn("cannot persist cursor for {}: {}", s->peer.region, st.message());
+      s->bytes_shipped.fetch_add(batch.records.empty() ? 0 : body.size());
+      s->records_shipped.fetch_add(batch.records.size());
+      std::lock_guard<std::mutex> lock(s->mu);
+      s->acked_seq = cursor;
+      if (!batch.records.empty()) {
+        if (!s->reachable) spdlog::info("replication to {} is flowing", s->peer.region);
+        s->reachable = true;
+        s->last_error.clear();
+      }
+      backoff = options_.min_backoff;
+      continue;
+    }
+    const std::string error =
+        response.ok() ? "peer answered " + std::to_string(response->status) + ": " + response->body
+                      : response.status().message();
+    s->failures.fetch_add(1);
+    {
+      std::lock_guard<std::mutex> lock(s->mu);
+      if (s->reachable || s->last_error != error) {
+        spdlog::warn("replication to {} failed, retrying: {}", s->peer.region, error);
+      }
+      s->reachable = false;
+      s->last_error = error;
+    }
+    // Sleep out the backoff, but wake promptly on Stop().
+    const auto until = std::chrono::steady_clock::now() + backoff;
+    while (!stopping_.load() && std::chrono::steady_clock::now() < until) {
+      store_->WaitForCommit(UINT64_MAX, std::min<std::chrono::milliseconds>(
+                                            backoff, std::chrono::milliseconds(100)));
+    }
+    backoff = std::min(backoff * 2, options_.max_backoff);
+  }
+}
+
+Replicator::SourceStats* Replicator::StatsFor(std::string_view region) {
+  std::lock_guard<std::mutex> lock(stats_mu_);
+  for (auto& s : sources_) {
+    if (s->region == region) return s.get();
+  }
+  sources_.push_back(std::make_unique<SourceStats>());
+  sources_.back()->region = std::string(region);
+  return sources_.back().get();
+}
+
+Replicator::Answer Replicator::HandleApply(std::span<const auth::Header> headers,
+                                           std::string_view body) {
+  auto source = auth_->Verify("POST", kApplyPath, headers, body);
+  if (!source.ok()) {
+    refused_.fetch_add(1);
+    spdlog::warn("refused a replication request: {}", source.status().message());
+    return {403, boost::json::serialize(boost::json::object{{"error", source.status().message()}})};
+  }
+  auto batch = DecodeBatch(body);
+  if (!batch.ok()) {
+    spdlog::warn("refused a replication batch from {}: {}", *source, batch.status().message());
+    return {400, boost::json::serialize(boost::json::object{{"error", batch.status().message()}})};
+  }
+  if (batch->source_region != *source) {
+    return {403, boost::json::serialize(boost::json::object{
+                     {"error", "batch source does not match the signed region"}})};
+  }
+  auto applied = store_->ApplyReplicated(batch->source_region, batch->last_seq, batch->records);
+  if (!applied.ok()) {
+    const int status = applied.status().code() == Status::Code::kNotFound ? 409 : 503;
+    return {status,
+            boost::json::serialize(boost::json::object{{"error", applied.status().message()}})};
+  }
+  SourceStats* stats = StatsFor(batch->source_region);
+  stats->applied.fetch_add(applied->applied);
+  stats->discarded.fetch_add(applied->discarded);
+  stats->bytes.fetch_add(body.size());
+  const uint64_t now_ms = static_cast<uint64_t>(clock_->NowMicros() / 1000);
+  for (const auto& r : batch->records) {
+    const uint64_t written_ms = storage::HybridClock::PhysicalMillis(r.meta.hlc);
+    const uint64_t latency = now_ms > written_ms ? now_ms - written_ms : 0;
+    int b = 0;
+    while (b < kLatencyBuckets && static_cast<double>(latency) > kLatencyBoundsMs[b]) ++b;
+    stats->latency[b].fetch_add(1);
+    stats->latency_sum_ms.fetch_add(latency);
+  }
+  return {200, boost::json::serialize(boost::json::object{
+                   {"acked", batch->last_seq},
+                   {"applied", applied->applied},
+                   {"discarded", applied->discarded}})};
+}
+
+bool Replicator::HasPeer(std::string_view region) const {
+  for (const auto& p : peers_) {
+    if (p.region == region) return true;
+  }
+  return false;
+}
+
+StatusOr<boost::json::object> Replicator::CallPeer(const std::string& region,
+                                                   const boost::json::object& request) {
+  const Peer* peer = nullptr;
+  for (const auto& p : peers_) {
+    if (p.region == region) peer = &p;
+  }
+  if (peer == nullptr) return Status::NotFound("region " + region + " is not a peer of this node");
+  const std::string body = boost::json::serialize(request);
+  std::lock_guard<std::mutex> lock(control_mu_);
+  auto& client = control_clients_[region];
+  if (!client) {
+    TANDEM_ASSIGN_OR_RETURN(PeerUrl url, PeerUrl::Parse(peer->url));
+    client = std::make_unique<PeerClient>(url, options_.ca_file);
+  }
+  TANDEM_ASSIGN_OR_RETURN(
+      HttpResponse response,
+      client->Post(kControlPath, auth_->Sign("POST", kControlPath, body), body,
+                   options_.request_timeout));
+  boost::system::error_code ec;
+  boost::json::value parsed = boost::json::parse(response.body, ec);
+  if (ec || !parsed.is_object()) {
+    return Status::Unavailable("peer " + region + " answered " + std::to_string(response.status) +
+                               " with a malformed body");
+  }
+  if (response.status != 200) {
+    const auto* msg = parsed.as_object().if_contains("error");
+    const std::string text = msg != nullptr && msg->is_string() ? std::string(msg->as_string())
+                                                                : response.body;
+    if (response.status == 404) return Status::NotFound(text);
+    if (response.status == 400) return Status::InvalidArgument(text);
+    if (response.status == 409) return Status::AlreadyExists(text);
+    return Status::Unavailable("peer " + region + ": " + text);
+  }
+  return std::move(parsed.as_object());
+}
+
+Replicator::Answer Replicator::HandleControl(std::span<const auth::Header> headers,
+                                             std::string_view body) {
+  auto source = auth_->Verify("POST", kControlPath, headers, body);
+  if (!source.ok()) {
+    refused_.fetch_add(1);
+    spdlog::warn("refused a control request: {}", source.status().message());
+    return {403, boost::json::serialize(boost::json::object{{"error", source.status().message()}})};
+  }
+  boost::system::error_code ec;
+  boost::json::value parsed = boost::json::parse(body, ec);
+  if (ec || !parsed.is_object() || !control_handler_) {
+    return {400, R"({"error":"malformed control request"})"};
+  }
+  auto result = control_handler_(*source, parsed.as_object());
+  if (!result.ok()) {
+    int status = 503;
+    switch (result.status().code()) {
+      case Status::Code::kNotFound: status = 404; break;
+      case Status::Code::kInvalidArgument: status = 400; break;
+      case Status::Code::kAlreadyExists: status = 409; break;
+      default: break;
+    }
+    return {status, boost::json::serialize(boost::json::object{{"error", result.status().message()}})};
+  }
+  return {200, boost::json::serialize(*result)};
+}
+
+std::vector<Replicator::PeerState> Replicator::Peers() const {
+  std::vector<PeerState> out;
+  const uint64_t committed = store_->CommittedSeq();
+  for (const auto& s : shippers_) {
+    std::lock_guard<std::mutex> lock(s->mu);
+    PeerState p;
+    p.region = s->peer.region;
+    p.url = s->peer.url;
+    p.acked_seq = s->acked_seq;
+    p.pending = committed > s->acked_seq ? committed - s->acked_seq : 0;
+    p.reachable = s->reachable;
+    p.last_error = s->last_error;
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+std::string Replicator::RenderMetrics() const {
+  std::string out;
+  const std::string self = store_->region();
+  out += "# HELP tandem_replication_pending Change-log records not yet acknowledged by a peer.\n";
+  out += "# TYPE tandem_replication_pending gauge\n";
+  for (const auto& p : Peers()) {
+    out += "tandem_replication_pending{source=\"" + self + "\",destination=\"" + p.region +
+           "\"} " + std::to_string(p.pending) + "\n";
+  }
+  out += "# HELP tandem_replication_shipped_bytes_total Replication bytes sent to a peer.\n";
+  out += "# TYPE tandem_replication_shipped_bytes_total counter\n";
+  for (const auto& s : shippers_) {
+    out += "tandem_replication_shipped_bytes_total{source=\"" + self + "\",destination=\"" +
+           s->peer.region + "\"} " + std::to_string(s->bytes_shipped.load()) + "\n";
+  }
+  out += "# HELP tandem_replication_shipped_records_total Records sent to a peer.\n";
+  out += "# TYPE tandem_replication_shipped_records_total counter\n";
+  for (const auto& s : shippers_) {
+    out += "tandem_replication_shipped_records_total{source=\"" + self + "\",destination=\"" +
+           s->peer.region + "\"} " + std::to_string(s->records_shipped.load()) + "\n";
+  }
+  std::lock_guard<std::mutex> lock(stats_mu_);
+  out += "# HELP tandem_replication_latency_ms Time from a write at its origin to its arrival here.\n";
+  out += "# TYPE tandem_replication_latency_ms histogram\n";
+  for (const auto& s : sources_) {
+    uint64_t cumulative = 0;
+    for (int b = 0; b <= kLatencyBuckets; ++b) {
+      cumulative += s->latency[b].load();
+      const std::string le = b < kLatencyBuckets ? std::to_string(static_cast<int>(kLatencyBoundsMs[b]))
+                                                 : std::string("+Inf");
+      out += "tandem_replication_latency_ms_bucket{source=\"" + s->region + "\",destination=\"" +
+             self + "\",le=\"" + le + "\"} " + std::to_string(cumulative) + "\n";
+    }
+    out += "tandem_replication_latency_ms_sum{source=\"" + s->region + "\",destination=\"" + self +
+           "\"} " + std::to_string(s->latency_sum_ms.load()) + "\n";
+    out += "tandem_replication_latency_ms_count{source=\"" + s->region + "\",destination=\"" +
+           self + "\"} " + std::to_string(cumulative) + "\n";
+  }
+  out += "# HELP tandem_replication_discarded_total Incoming versions older than the stored one "
+         "(last writer wins).\n";
+  out += "# TYPE tandem_replication_discarded_total counter\n";
+  for (const auto& s : sources_) {
+    out += "tandem_replication_discarded_total{source=\"" + s->region + "\"} " +
+           std::to_string(s->discarded.load()) + "\n";
+  }
+  out += "# HELP tandem_replication_refused_total Replication requests refused (authentication).\n";
+  out += "# TYPE tandem_replication_refused_total counter\n";
+  out += "tandem_replication_refused_total " + std::to_string(refused_.load()) + "\n";
+  return out;
+}
+
+}  // namespace tandem::replication
