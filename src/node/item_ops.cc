@@ -44,16 +44,47 @@ struct Outcome {
   std::optional<Item> new_item;
 };
 
+// PutItem's and DeleteItem's members: `subject` is "Item" or "Key".
+Schema ConditionalWriteSchema(const char* subject) {
+  return {ReturnConsumedCapacityField(),
+          TableNameField(),
+          NotNull(AttrMapField(subject)),
+          Enum(StringField("ConditionalOperator"), {"OR", "AND"}),
+          ExpectedField(),
+          ReturnValuesField(),
+          Enum(StringField("ReturnItemCollectionMetrics"), {"SIZE", "NONE"}),
+          StringField("ConditionExpression"),
+          ExpressionValuesField(),
+          ExpressionNamesField(),
+          ReturnOnFailureField()};
+}
+
+// Puts `item` (or deletes, when null) under `key` if the request's condition
+// holds on the current item; the outcome carries the old item or the
+// ConditionalCheckFailed error.
+Outcome ConditionalWrite(storage::Store* store, const storage::TableMeta& table, const Item& key,
+                         const json::object& body, const Expressions& exprs, const Item* item) {
+  Outcome outcome;
+  Status st = store->Mutate(
+      table, key, [&](const std::optional<Item>& current) -> StatusOr<storage::Store::Mutation> {
+        outcome.old_item = current;
+        if (exprs.condition && !Evaluate(*exprs.condition, current ? *current : Item{})) {
+          outcome.error = ConditionFailed(body, current);
+          return storage::Store::Mutation{};
+        }
+        if (item == nullptr) {
+          return storage::Store::Mutation{storage::Store::Mutation::Kind::kDelete, {}};
+        }
+        return storage::Store::Mutation{storage::Store::Mutation::Kind::kPut, *item};
+      });
+  if (!outcome.error && !st.ok()) outcome.error = ApiError::FromStatus(st);
+  return outcome;
+}
+
 }  // namespace
 
 Executor::Response Executor::PutItem(const json::object& body) {
-  static const Schema schema = {ReturnConsumedCapacityField(), TableNameField(),
-                                NotNull(AttrMapField("Item")),
-                                Enum(StringField("ConditionalOperator"), {"OR", "AND"}),
-                                ExpectedField(), ReturnValuesField(),
-                                Enum(StringField("ReturnItemCollectionMetrics"), {"SIZE", "NONE"}),
-                                StringField("ConditionExpression"), ExpressionValuesField(),
-                                ExpressionNamesField(), ReturnOnFailureField()};
+  static const Schema schema = ConditionalWriteSchema("Item");
   if (auto err = CheckRequest(body, schema)) return *err;
   TANDEM_API_TRY(Item item_unchecked, ParseAttributeMap(body.if_contains("Item")));
   const std::string return_values = MemberString(body, "ReturnValues");
@@ -69,21 +100,8 @@ Executor::Response Executor::PutItem(const json::object& body) {
   if (auto err = CheckItemKey(item_unchecked, *table)) return *err;
   Item item = std::move(item_unchecked);
 
-  Outcome outcome;
-  Status st = store_->Mutate(*table, KeyOf(item, *table),
-                             [&](const std::optional<Item>& current)
-                                 -> StatusOr<storage::Store::Mutation> {
-                               outcome.old_item = current;
-                               if (exprs.condition &&
-                                   !Evaluate(*exprs.condition, current ? *current : Item{})) {
-                                 outcome.error = ConditionFailed(body, current);
-                                 return storage::Store::Mutation{};
-                               }
-                               return storage::Store::Mutation{
-                                   storage::Store::Mutation::Kind::kPut, item};
-                             });
+  Outcome outcome = ConditionalWrite(store_, *table, KeyOf(item, *table), body, exprs, &item);
   if (outcome.error) return *outcome.error;
-  if (!st.ok()) return ApiError::FromStatus(st);
 
   json::object out;
   if (return_values == "ALL_OLD" && outcome.old_item && !outcome.old_item->empty()) {
@@ -129,13 +147,7 @@ Executor::Response Executor::GetItem(const json::object& body) {
 }
 
 Executor::Response Executor::DeleteItem(const json::object& body) {
-  static const Schema schema = {ReturnConsumedCapacityField(), TableNameField(),
-                                NotNull(AttrMapField("Key")),
-                                Enum(StringField("ConditionalOperator"), {"OR", "AND"}),
-                                ExpectedField(), ReturnValuesField(),
-                                Enum(StringField("ReturnItemCollectionMetrics"), {"SIZE", "NONE"}),
-                                StringField("ConditionExpression"), ExpressionValuesField(),
-                                ExpressionNamesField(), ReturnOnFailureField()};
+  static const Schema schema = ConditionalWriteSchema("Key");
   if (auto err = CheckRequest(body, schema)) return *err;
   TANDEM_API_TRY(Item key_unchecked, ParseAttributeMap(body.if_contains("Key")));
   const std::string return_values = MemberString(body, "ReturnValues");
@@ -147,21 +159,8 @@ Executor::Response Executor::DeleteItem(const json::object& body) {
   TANDEM_API_TRY(auto table, FindTable(body));
   TANDEM_API_TRY(Item key, ParseKey(body.if_contains("Key"), *table));
 
-  Outcome outcome;
-  Status st = store_->Mutate(*table, key,
-                             [&](const std::optional<Item>& current)
-                                 -> StatusOr<storage::Store::Mutation> {
-                               outcome.old_item = current;
-                               if (exprs.condition &&
-                                   !Evaluate(*exprs.condition, current ? *current : Item{})) {
-                                 outcome.error = ConditionFailed(body, current);
-                                 return storage::Store::Mutation{};
-                               }
-                               return storage::Store::Mutation{
-                                   storage::Store::Mutation::Kind::kDelete, {}};
-                             });
+  Outcome outcome = ConditionalWrite(store_, *table, key, body, exprs, nullptr);
   if (outcome.error) return *outcome.error;
-  if (!st.ok()) return ApiError::FromStatus(st);
   json::object out;
   if (return_values == "ALL_OLD" && outcome.old_item) {
     out["Attributes"] = ItemToJson(*outcome.old_item);
