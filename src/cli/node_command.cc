@@ -34,6 +34,9 @@ void AddNodeFlags(CLI::App* app, NodeFlags* flags) {
   app->add_option("--cluster-secret", flags->cluster_secret,
                   "File holding the secret shared by every node (authenticates replication)");
   app->add_option("--peer-ca", flags->peer_ca, "CA certificate file that verifies https:// peers");
+  app->add_option("--ready-lag", flags->ready_lag,
+                  "After a start, /health answers 503 (catching_up) until every reachable peer "
+                  "has fewer than N records left to ship here (default 100)");
 }
 
 namespace {
@@ -181,6 +184,7 @@ int RunNode(const NodeFlags& given) {
   if (peer_auth) {
     replication::ReplicatorOptions replication_options;
     replication_options.ca_file = flags.peer_ca;
+    replication_options.ready_lag = flags.ready_lag;
     replicator = std::make_unique<replication::Replicator>(
         store->get(), peer_auth, settings->peers, replication_options, SystemClock::Default());
     server.set_replicator(replicator.get());

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,7 @@ struct NodeFlags {
   std::vector<std::string> peers;  // REGION=URL
   std::string cluster_secret;
   std::string peer_ca;
+  uint64_t ready_lag = 100;  // /health is 503 until peers' backlog here is below this
 };
 
 void AddNodeFlags(CLI::App* app, NodeFlags* flags);

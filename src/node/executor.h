@@ -17,6 +17,8 @@
 #include "storage/store.h"
 
 #include <map>
+#include <memory>
+#include <mutex>
 #include <set>
 #include <vector>
 
@@ -88,7 +90,25 @@ class Executor {
                                                           const std::vector<std::string>& regions);
   Result<bool> PublishReplicas(const storage::TableMeta& local,
                                const std::map<std::string, std::string>& replicas,
-                               const std::set<std::string>& also_tell);
+                               const std::set<std::string>& also_tell,
+                               const std::string& version);
+
+  // Global tables, 2019.11.21 (global_table_ops.cc): UpdateTable's
+  // ReplicaUpdates. Create makes the table in the named peer region (same key
+  // schema and billing) and adds it to the replica set as CREATING while the
+  // members backfill it; Delete removes the region and drops its table.
+  Response UpdateReplicas(const storage::TableMeta& table, const boost::json::array& updates);
+  // A replica added by UpdateTable stays CREATING until every reachable member
+  // has delivered its backfill to it; this flips it to ACTIVE (everywhere)
+  // once they have. Returns the table as it is afterwards.
+  std::shared_ptr<const storage::TableMeta> RefreshReplicaStatus(
+      std::shared_ptr<const storage::TableMeta> table);
+  // Whether this node's shipper to `region` acknowledged everything up to the
+  // end of the backfill this node announced for `table`.
+  bool BackfillDelivered(const std::string& table, const std::string& region);
+  // Before a global table's replica here is deleted: tells the other members
+  // that this region leaves (so nothing keeps shipping to a missing table).
+  Result<bool> LeaveGlobalTable(const storage::TableMeta& table);
 
   // Shared by the families.
   boost::json::object DescribeTableJson(const storage::TableMeta& meta) const;
@@ -99,6 +119,12 @@ class Executor {
   storage::Store* store_;
   const Clock* clock_;
   replication::Replicator* replicator_ = nullptr;
+
+  // Change-log sequence ending each table's latest backfill announcement
+  // (memory only: after a restart the committed sequence at the first
+  // question stands in for it, which is later and so still safe).
+  std::mutex backfill_mu_;
+  std::map<std::string, uint64_t> backfill_end_;
 };
 
 }  // namespace tandem::node

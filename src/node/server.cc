@@ -72,7 +72,8 @@ Server::Reply Server::Handle(std::string_view method, std::string_view target,
     r.body = "Method Not Allowed";
     return r;
   }
-  if (path == replication::kApplyPath || path == replication::kControlPath) {
+  if (path == replication::kApplyPath || path == replication::kControlPath ||
+      path == replication::kStatusPath) {
     Reply r;
     r.content_type = "application/json";
     if (replicator_ == nullptr) {
@@ -80,8 +81,9 @@ Server::Reply Server::Handle(std::string_view method, std::string_view target,
       r.body = R"({"error":"this node has no peers configured"})";
       return r;
     }
-    auto answer = path == replication::kApplyPath ? replicator_->HandleApply(headers, body)
-                                                  : replicator_->HandleControl(headers, body);
+    auto answer = path == replication::kApplyPath    ? replicator_->HandleApply(headers, body)
+                  : path == replication::kStatusPath ? replicator_->HandleStatus(headers, body)
+                                                     : replicator_->HandleControl(headers, body);
     r.status = answer.status;
     r.body = std::move(answer.body);
     return r;
@@ -157,14 +159,21 @@ Server::Reply Server::HandleHealth() {
   Status st = store_->Canary();
   json::object body;
   body["region"] = store_->region();
-  if (st.ok()) {
-    body["status"] = "ok";
-    body["tables"] = store_->ListTables().size();
-    body["message"] = "All systems nominal.";
-  } else {
+  std::string reason;
+  if (!st.ok()) {
     r.status = 503;
     body["status"] = "error";
     body["reason"] = "storage canary failed: " + st.message();
+  } else if (replicator_ != nullptr && !replicator_->Ready(&reason)) {
+    // A restarted region serves stale data until its peers' backlog toward
+    // it is drained: DNS health checks must not send customers here yet.
+    r.status = 503;
+    body["status"] = "catching_up";
+    body["reason"] = reason;
+  } else {
+    body["status"] = "ok";
+    body["tables"] = store_->ListTables().size();
+    body["message"] = "All systems nominal.";
   }
   r.body = json::serialize(body);
   return r;

@@ -177,6 +177,16 @@ json::object Executor::DescribeTableJson(const storage::TableMeta& meta) const {
   }
   t["BillingModeSummary"] = std::move(billing);
   t["DeletionProtectionEnabled"] = false;
+  if (meta.IsGlobal()) {
+    // As DynamoDB: Replicas names the other regions of the group.
+    json::array replicas;
+    for (const auto& [region, state] : meta.replicas) {
+      if (region == store_->region()) continue;
+      replicas.push_back(json::object{{"RegionName", region}, {"ReplicaStatus", state}});
+    }
+    t["Replicas"] = std::move(replicas);
+    t["GlobalTableVersion"] = meta.global_table_version;
+  }
   return t;
 }
 
@@ -296,6 +306,7 @@ Executor::Response Executor::DescribeTable(const json::object& body) {
     return ApiError::ResourceNotFound("Requested resource not found: Table: " +
                                       Str(body, "TableName") + " not found");
   }
+  table = RefreshReplicaStatus(std::move(table));
   return json::object{{"Table", DescribeTableJson(*table)}};
 }
 
@@ -337,6 +348,15 @@ Executor::Response Executor::UpdateTable(const json::object& body) {
                          {NotNull(StringField("AttributeName")),
                           Enum(NotNull(StringField("AttributeType")), {"B", "N", "S"})})),
       BoolField("DeletionProtectionEnabled"),
+      Length(ListOf("ReplicaUpdates",
+                    StructField("member", "ReplicationGroupUpdate",
+                                {StructField("Create", "CreateReplicationGroupMemberAction",
+                                             {NotNull(StringField("RegionName"))}),
+                                 StructField("Update", "UpdateReplicationGroupMemberAction",
+                                             {NotNull(StringField("RegionName"))}),
+                                 StructField("Delete", "DeleteReplicationGroupMemberAction",
+                                             {NotNull(StringField("RegionName"))})})),
+             1, std::nullopt),
   };
   if (auto err = CheckRequest(body, schema)) return *err;
   const json::object* pt = Obj(body, "ProvisionedThroughput");
@@ -356,8 +376,8 @@ Executor::Response Executor::UpdateTable(const json::object& body) {
         "BillingMode is PROVISIONED");
   }
   if (auto err = CheckThroughputBounds(pt)) return *err;
-  for (const char* unsupported : {"GlobalSecondaryIndexUpdates", "ReplicaUpdates",
-                                  "StreamSpecification", "SSESpecification"}) {
+  for (const char* unsupported : {"GlobalSecondaryIndexUpdates", "StreamSpecification",
+                                  "SSESpecification"}) {
     if (const auto* v = body.if_contains(unsupported); v != nullptr && !v->is_null()) {
       return ApiError::Validation(std::string("One or more parameter values were invalid: ") +
                                   unsupported + " is not supported by this Tandem version yet");
@@ -367,6 +387,15 @@ Executor::Response Executor::UpdateTable(const json::object& body) {
   if (!found) {
     return ApiError::ResourceNotFound("Requested resource not found: Table: " +
                                       Str(body, "TableName") + " not found");
+  }
+  if (const json::array* replica_updates = Arr(body, "ReplicaUpdates")) {
+    if (pt != nullptr || !billing.empty() || body.contains("DeletionProtectionEnabled") ||
+        body.contains("TableClass")) {
+      return ApiError::Validation(
+          "One or more parameter values were invalid: ReplicaUpdates cannot be combined with "
+          "other table updates in one UpdateTable request");
+    }
+    return UpdateReplicas(*found, *replica_updates);
   }
   storage::TableMeta meta = *found;
   const std::string target_billing = billing.empty() ? meta.billing_mode : billing;
@@ -421,6 +450,10 @@ Executor::Response Executor::DeleteTable(const json::object& body) {
                                       Str(body, "TableName") + " not found");
   }
   json::object desc = DescribeTableJson(*table);
+  // A replica of a global table leaves the group first, so the other regions
+  // stop shipping to it.
+  TANDEM_API_TRY(bool left, LeaveGlobalTable(*table));
+  (void)left;
   Status st = store_->DeleteTable(table->name);
   if (!st.ok()) {
     if (st.code() == Status::Code::kNotFound) {

@@ -46,15 +46,28 @@ void Replicator::Start() {
     if (url.ok()) shipper->client = std::make_unique<PeerClient>(*url, options_.ca_file);
     shipper->acked_seq = store_->ShipCursor(peer.region);
     shippers_.push_back(std::move(shipper));
+    auto watched = std::make_unique<Watched>();
+    watched->peer = peer;
+    if (url.ok()) watched->client = std::make_unique<PeerClient>(*url, options_.ca_file);
+    watched_.push_back(std::move(watched));
   }
+  std::vector<std::string> regions;
+  for (const auto& peer : peers_) regions.push_back(peer.region);
+  store_->SetReplicationPeers(std::move(regions));
   for (auto& s : shippers_) {
     Shipper* raw = s.get();
     s->thread = std::thread([this, raw] { Ship(raw); });
   }
+  watcher_ = std::thread([this] { Watch(); });
 }
 
 void Replicator::Stop() {
   if (stopping_.exchange(true)) return;
+  {
+    std::lock_guard<std::mutex> lock(watch_mu_);
+  }
+  watch_cv_.notify_all();
+  if (watcher_.joinable()) watcher_.join();
   store_->NotifyWaiters();
   for (auto& s : shippers_) {
     if (s->thread.joinable()) s->thread.join();
@@ -278,6 +291,12 @@ std::vector<Replicator::PeerState> Replicator::Peers() const {
     p.last_error = s->last_error;
     out.push_back(std::move(p));
   }
+  std::lock_guard<std::mutex> lock(ready_mu_);
+  for (auto& p : out) {
+    for (const auto& w : watched_) {
+      if (w->peer.region == p.region) p.incoming_backlog = w->backlog;
+    }
+  }
   return out;
 }
 
@@ -302,6 +321,21 @@ std::string Replicator::RenderMetrics() const {
     out += "tandem_replication_shipped_records_total{source=\"" + self + "\",destination=\"" +
            s->peer.region + "\"} " + std::to_string(s->records_shipped.load()) + "\n";
   }
+  out += "# HELP tandem_replication_incoming_backlog Records a peer still had to ship here at "
+         "its last status answer (-1: unknown).\n";
+  out += "# TYPE tandem_replication_incoming_backlog gauge\n";
+  for (const auto& p : Peers()) {
+    out += "tandem_replication_incoming_backlog{source=\"" + p.region + "\",destination=\"" +
+           self + "\"} " + std::to_string(p.incoming_backlog) + "\n";
+  }
+  out += "# HELP tandem_replication_ready 1 once this node has caught up with its reachable "
+         "peers.\n";
+  out += "# TYPE tandem_replication_ready gauge\n";
+  out += "tandem_replication_ready " + std::string(ready_.load() ? "1" : "0") + "\n";
+  out += "# HELP tandem_tombstones_collected_total Tombstones deleted once every peer had them.\n";
+  out += "# TYPE tandem_tombstones_collected_total counter\n";
+  out += "tandem_tombstones_collected_total " + std::to_string(store_->TombstonesCollected()) +
+         "\n";
   std::lock_guard<std::mutex> lock(stats_mu_);
   out += "# HELP tandem_replication_latency_ms Time from a write at its origin to its arrival here.\n";
   out += "# TYPE tandem_replication_latency_ms histogram\n";

@@ -15,11 +15,31 @@
 // records enter this node's own change log, so they are forwarded to the
 // other peers: a write that reached any survivor reaches all of them.
 //
-// Thread-safety: Start/Stop from the owner; HandleApply and the observers
-// from any thread.
+// Readiness: a node that restarts holds stale data until its peers have
+// shipped it what it missed. A watcher thread asks every peer, with a signed
+// POST to kStatusPath, for its committed change-log sequence and how far it
+// has shipped to this node; the difference is what that peer still has to
+// ship here. Ready() stays false until every reachable peer's backlog is
+// below ReplicatorOptions::ready_lag, then true for good (it does not flap
+// with later lag). A peer that cannot be reached (or does not replicate to
+// this node) holds nothing back: a region must be able to come up alone.
+//
+// Garbage collection: the same thread gives the store each peer's tombstone
+// horizon (Store::SetPeerHorizon): the highest sequence H such that the peer
+// has this node's log up to H (ShipCursor, read before asking) AND this node
+// has received the peer's log up to the peer's committed sequence as it
+// answered afterwards. Only then can no version older than a tombstone at or
+// below H still arrive from that peer (a peer that stored the tombstone
+// discards older versions; what it logged before is already here), so the
+// tombstone can go without an older put resurrecting the item.
+//
+// Thread-safety: Start/Stop from the owner; HandleApply, HandleStatus, Ready
+// and the observers from any thread.
 #pragma once
 
+#include <array>
 #include <atomic>
+#include <condition_variable>
 #include <functional>
 #include <map>
 
@@ -39,8 +59,11 @@
 
 namespace tandem::replication {
 
+class PeerClient;
+
 inline constexpr char kApplyPath[] = "/_tandem/replicate";
 inline constexpr char kControlPath[] = "/_tandem/control";
+inline constexpr char kStatusPath[] = "/_tandem/status";
 
 struct Peer {
   std::string region;
@@ -54,6 +77,12 @@ struct ReplicatorOptions {
   std::chrono::milliseconds min_backoff{50};
   std::chrono::milliseconds max_backoff{5000};
   std::string ca_file;  // verifies https peers
+  // Ready() once every reachable peer has fewer than this many records left
+  // to ship here.
+  uint64_t ready_lag = 100;
+  std::chrono::milliseconds status_interval{250};  // peer status polls until ready
+  std::chrono::milliseconds idle_status_interval{2000};  // and after (horizons)
+  std::chrono::milliseconds status_timeout{1000};
 };
 
 class Replicator {
@@ -71,6 +100,14 @@ class Replicator {
   };
   // Handles POST kApplyPath from a peer.
   Answer HandleApply(std::span<const auth::Header> headers, std::string_view body);
+  // Handles POST kStatusPath from a peer: {"region", "committed_seq" (this
+  // node's CommittedSeq), "shipped_seq" (the last sequence the caller
+  // acknowledged), "ships_to_you" (whether the caller is a peer of this node)}.
+  Answer HandleStatus(std::span<const auth::Header> headers, std::string_view body);
+
+  // Whether this node has caught up with its reachable peers (see above);
+  // when not, `reason` (if non-null) says on what.
+  bool Ready(std::string* reason) const;
 
   // Control calls between nodes (global-table membership and the like): a
   // signed JSON request to a peer's kControlPath, answered by the peer's
@@ -90,6 +127,9 @@ class Replicator {
     uint64_t pending = 0;    // change-log records after it (upper bound)
     bool reachable = false;  // the last attempt succeeded
     std::string last_error;
+    // Records the peer still had to ship here at its last status answer;
+    // -1 when it did not answer.
+    int64_t incoming_backlog = -1;
   };
   std::vector<PeerState> Peers() const;
   const std::vector<Peer>& peer_list() const { return peers_; }
@@ -100,6 +140,24 @@ class Replicator {
  private:
   struct Shipper;
   void Ship(Shipper* shipper);
+  struct Watched {
+    Peer peer;
+    std::unique_ptr<PeerClient> client;  // used by the watcher thread only
+    // A horizon candidate (see the top of this file): this node's ShipCursor to the peer,
+    // read before a status call, and the peer's committed sequence answered.
+    // It becomes the peer's horizon once the peer has shipped here up to that
+    // committed sequence.
+    bool pending = false;
+    uint64_t pending_shipped = 0;
+    uint64_t pending_committed = 0;
+    // Readiness inputs, under ready_mu_: records the peer still has to ship
+    // here (-1: unknown, the peer did not answer or does not ship here).
+    int64_t backlog = -1;
+  };
+  void Watch();
+  // Asks one peer for its status; updates readiness inputs and its horizon.
+  void Probe(Watched* w);
+  void UpdateReadiness();
 
   storage::Store* store_;
   std::shared_ptr<PeerAuth> auth_;
@@ -108,6 +166,15 @@ class Replicator {
   const Clock* clock_;
   std::atomic<bool> stopping_{false};
   std::vector<std::unique_ptr<Shipper>> shippers_;
+
+  // The watcher (readiness and horizons).
+  std::thread watcher_;
+  std::vector<std::unique_ptr<Watched>> watched_;
+  std::mutex watch_mu_;  // guards the wait for stop
+  std::condition_variable watch_cv_;
+  std::atomic<bool> ready_{false};
+  mutable std::mutex ready_mu_;
+  std::string not_ready_reason_ = "checking how far behind the peers this node is";
 
   // Receiver-side metrics.
   static constexpr int kLatencyBuckets = 12;

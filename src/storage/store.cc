@@ -16,6 +16,7 @@
 #include <filesystem>
 
 #include "storage/key_codec.h"
+#include "storage/store_format.h"
 #include "types/item_size.h"
 
 namespace tandem::storage {
@@ -26,21 +27,10 @@ constexpr char kStatsPrefix[] = "stats/";
 constexpr char kNextTableId[] = "next_table_id";
 constexpr char kCanaryKey[] = "health/canary";
 
-void PutFixed64(std::string* out, uint64_t v) {
-  for (int i = 7; i >= 0; --i) out->push_back(static_cast<char>((v >> (i * 8)) & 0xff));
-}
-
-uint64_t GetFixed64(std::string_view in) {
-  uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<uint8_t>(in[i]);
-  return v;
-}
-
-std::string SeqKey(uint64_t seq) {
-  std::string k;
-  PutFixed64(&k, seq);
-  return k;
-}
+using internal::FromRocks;
+using internal::GetFixed64;
+using internal::PutFixed64;
+using internal::SeqKey;
 
 std::string StatsKey(uint32_t id) { return kStatsPrefix + std::to_string(id); }
 
@@ -73,12 +63,6 @@ class StatsMergeOperator : public rocksdb::AssociativeMergeOperator {
   }
   const char* Name() const override { return "tandem.StatsAdd"; }
 };
-
-Status FromRocks(const rocksdb::Status& s) {
-  if (s.ok()) return Status::OK();
-  if (s.IsNotFound()) return Status::NotFound(s.ToString());
-  return Status::IOError(s.ToString());
-}
 
 // Change-log value: table name, key item, version record (meta + image).
 std::string EncodeChange(std::string_view table, const Item& key, const VersionMeta& meta,
@@ -322,10 +306,21 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const Options& options) {
     if (rec.ok()) store->hlc_->Observe(rec->meta.hlc);
   }
   TANDEM_RETURN_IF_ERROR(store->LoadCatalog());
+  if (options.maintenance_interval.count() > 0) {
+    Store* raw_store = store.get();
+    const auto interval = options.maintenance_interval;
+    store->maintenance_ = std::thread([raw_store, interval] { raw_store->MaintenanceLoop(interval); });
+  }
   return store;
 }
 
 Store::~Store() {
+  {
+    std::lock_guard<std::mutex> lock(maintenance_mu_);
+    closing_ = true;
+  }
+  maintenance_cv_.notify_all();
+  if (maintenance_.joinable()) maintenance_.join();
   if (db_) {
     db_->FlushWAL(true);
     for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
@@ -521,6 +516,12 @@ Status Store::Commit(std::vector<Staged>* staged,
   for (const Staged& w : *staged) {
     const Item* image = w.meta.tombstone ? nullptr : &w.mutation.item;
     batch.Put(items_cf_, w.item_key, EncodeRecord(w.meta, image));
+    // A tombstone is indexed by its sequence, for collection once every
+    // peer has it (store_gc.cc).
+    if (w.meta.tombstone) {
+      batch.Put(meta_cf_, internal::TombstoneKey(seq),
+                internal::TombstoneValue(w.meta, w.table->id, w.item_key));
+    }
     batch.Put(changelog_cf_, SeqKey(seq++), EncodeChange(w.table->name, *w.key, w.meta, image));
     auto& [count, bytes] = stats[w.table->id];
     count += w.count_delta;

@@ -4,11 +4,16 @@
 //   items     ItemKey(table id, hash, range) -> EncodeRecord(meta, item|tombstone)
 //   changelog big-endian sequence number     -> EncodeChange(...)
 //   meta      "table/<name>" -> TableMeta JSON, "next_table_id", "stats/<id>"
-//             (merged deltas of item count and bytes), "health/canary"
+//             (merged deltas of item count and bytes), "health/canary",
+//             "cursor/in/<region>", "cursor/out/<region>" (replication),
+//             "tomb/<seq>" (tombstone index for collection, store_format.h)
 // Every mutation writes the item version, its change-log record and the
 // stats delta in one atomic WriteBatch, synced to the WAL before Mutate()
 // (or MutateMany()) returns; concurrent writers share one sync (RocksDB's
 // group commit).
+//
+// A background thread (Options::maintenance_interval) collects tombstones and
+// trims the change log once peers no longer need them (store_gc.cc).
 //
 // Thread-safety: all methods are safe to call concurrently. Mutations of the
 // same item are serialized by a striped lock, so a read-check-write in a
@@ -28,6 +33,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/clock.h"
@@ -70,6 +76,9 @@ class Store {
     std::string region;       // this node's region (origin of local writes)
     const Clock* clock = SystemClock::Default();
     bool sync = true;         // sync the WAL before acknowledging (false only in unit tests)
+    // How often the background thread runs RunMaintenance(); zero runs no
+    // thread (tests call RunMaintenance() themselves).
+    std::chrono::milliseconds maintenance_interval{1000};
   };
 
   // Opens (creating if needed) the store. Fails with FailedPrecondition and a
@@ -181,6 +190,46 @@ class Store {
   // again, which it discards as duplicates).
   Status SetShipCursor(std::string_view peer, uint64_t seq);
 
+  // ---- Garbage collection: tombstones and the change log ----
+  // Deletes leave tombstones (so an older version arriving late loses to
+  // them) and every write leaves a change-log record (so peers can be sent
+  // it). Both are kept until every peer that needs them has them; the store
+  // learns what peers have from the replicator through the two calls below.
+  //
+  // The regions this node ships its change log to. Until this is called the
+  // change log is never trimmed; once called, records below the smallest
+  // ShipCursor of these peers are (a peer that never acknowledged anything
+  // keeps the whole log).
+  void SetReplicationPeers(std::vector<std::string> peers);
+  // `peer`'s tombstone horizon: the peer has every change-log record of this
+  // node up to `seq`, and nothing it wrote before it had them can still
+  // arrive here (the replicator checks both, see replicator.h). Never moves
+  // back.
+  void SetPeerHorizon(std::string_view peer, uint64_t seq);
+
+  struct MaintenanceStats {
+    size_t tombstones_collected = 0;
+    uint64_t changelog_trimmed_below = 0;  // records below this sequence are gone
+  };
+  // One bounded round: CollectTombstones with the peers' horizons, then
+  // TrimChangeLog. Run by the background thread every maintenance_interval.
+  StatusOr<MaintenanceStats> RunMaintenance();
+  // Looks at up to `limit` tombstones, oldest first, and deletes each whose
+  // change-log record every replica peer of its table has, by `horizons`
+  // (peer region -> horizon as SetPeerHorizon; a replica missing from the
+  // map holds everything back); a tombstone of a regional table goes at once.
+  // A tombstone is deleted only if it is still the stored version. Returns
+  // how many were deleted.
+  StatusOr<size_t> CollectTombstones(const std::map<std::string, uint64_t>& horizons,
+                                     size_t limit);
+  // Deletes change-log records below min ShipCursor over the peers given to
+  // SetReplicationPeers (nothing before that call), always keeping the
+  // newest record, whose sequence number a restart continues from. Returns
+  // the first sequence that may remain.
+  StatusOr<uint64_t> TrimChangeLog();
+  // Tombstones deleted by collection since the store opened.
+  uint64_t TombstonesCollected() const { return tombstones_collected_.load(); }
+
   // ---- Health and metrics ----
   // Writes and reads back a canary record, synced; the deep health check.
   Status Canary();
@@ -212,6 +261,7 @@ class Store {
       const std::string& item_key) const;
   uint64_t ReadCursor(const std::string& key) const;
   void Publish(std::shared_ptr<const std::map<std::string, std::shared_ptr<const TableMeta>>>);
+  void MaintenanceLoop(std::chrono::milliseconds interval);
 
   std::string dir_;
   std::string region_;
@@ -238,6 +288,17 @@ class Store {
   std::set<uint64_t> in_flight_;
   mutable std::condition_variable commit_cv_;
   std::mutex apply_mu_;  // serializes ApplyReplicated (receive cursors)
+
+  // Garbage collection (store_gc.cc).
+  mutable std::mutex gc_mu_;
+  std::optional<std::vector<std::string>> replication_peers_;
+  std::map<std::string, uint64_t> peer_horizons_;
+  uint64_t trimmed_below_ = 0;
+  std::atomic<uint64_t> tombstones_collected_{0};
+  std::mutex maintenance_mu_;
+  std::condition_variable maintenance_cv_;
+  bool closing_ = false;
+  std::thread maintenance_;
 
   static constexpr size_t kLockStripes = 4096;
   mutable std::array<std::mutex, kLockStripes> item_locks_;

@@ -3,9 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
+#include <set>
 #include <thread>
 
 #include "storage/key_codec.h"
+#include "types/item_size.h"
 
 namespace tandem::storage {
 namespace {
@@ -30,6 +33,7 @@ class StoreTest : public ::testing::Test {
     options.region = "us-east-1";
     options.clock = &clock_;
     options.sync = false;
+    options.maintenance_interval = std::chrono::milliseconds(0);  // RunMaintenance() by hand
     auto opened = Store::Open(options);
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
     store_ = std::move(opened).value();
@@ -369,6 +373,457 @@ TEST_F(StoreTest, SecondOpenOfTheSameDirectoryIsRefused) {
   auto second = Store::Open(options);
   ASSERT_FALSE(second.ok());
   EXPECT_NE(second.status().message().find("in use by another tandem node"), std::string::npos);
+}
+
+
+// ---- ApplyReplicated and AnnounceTable ----
+
+// A timestamp at the ManualClock's time plus `ms` milliseconds (logical 0).
+uint64_t Hlc(int64_t ms) {
+  return static_cast<uint64_t>(1'700'000'000'000 + ms) << HybridClock::kLogicalBits;
+}
+
+ChangeRecord Rec(uint64_t seq, const std::string& id, uint64_t hlc, std::string_view origin,
+                 std::optional<std::string> qty) {
+  ChangeRecord r;
+  r.seq = seq;
+  r.table = "orders";
+  r.key = {{"id", Value::S(id)}, {"n", Value::N("1")}};
+  r.meta = {hlc, RegionId(origin), !qty.has_value()};
+  if (qty) {
+    r.image = r.key;
+    (*r.image)["qty"] = Value::N(*qty);
+  }
+  return r;
+}
+
+class ApplyTest : public StoreTest {
+ protected:
+  // The stored qty of ("id", "1"), or "" when absent or deleted.
+  std::string Qty(const std::string& id) {
+    auto got = store_->GetItem(*store_->FindTable("orders"), Key(id, "1"));
+    EXPECT_TRUE(got.ok());
+    if (!got.ok() || !got->has_value()) return "";
+    return (*got)->at("qty").scalar;
+  }
+  Store::ApplyStats Apply(std::string_view source, uint64_t last_seq,
+                          const std::vector<ChangeRecord>& records) {
+    auto applied = store_->ApplyReplicated(source, last_seq, records);
+    EXPECT_TRUE(applied.ok()) << applied.status().ToString();
+    return applied.ok() ? *applied : Store::ApplyStats{};
+  }
+};
+
+TEST_F(ApplyTest, LastWriterWinsByTimestampThenOrigin) {
+  MakeTable("orders");
+  // RegionId: us-west-2 > eu-west-1 > ap-south-1 > us-east-1.
+  ASSERT_GT(RegionId("us-west-2"), RegionId("eu-west-1"));
+  ASSERT_GT(RegionId("eu-west-1"), RegionId("ap-south-1"));
+  auto s = Apply("eu-west-1", 1, {Rec(1, "a", Hlc(10), "eu-west-1", "1")});
+  EXPECT_EQ(s.applied, 1u);
+  EXPECT_EQ(Qty("a"), "1");
+  // Older timestamp loses even from a "bigger" origin.
+  s = Apply("us-west-2", 1, {Rec(1, "a", Hlc(9), "us-west-2", "2")});
+  EXPECT_EQ(s.discarded, 1u);
+  EXPECT_EQ(Qty("a"), "1");
+  // Same timestamp: the bigger origin wins, the smaller one loses.
+  s = Apply("ap-south-1", 1, {Rec(1, "a", Hlc(10), "ap-south-1", "3")});
+  EXPECT_EQ(s.discarded, 1u);
+  EXPECT_EQ(Qty("a"), "1");
+  s = Apply("us-west-2", 2, {Rec(2, "a", Hlc(10), "us-west-2", "4")});
+  EXPECT_EQ(s.applied, 1u);
+  EXPECT_EQ(Qty("a"), "4");
+  // The very same version again (same timestamp and origin) is not newer.
+  s = Apply("eu-west-1", 2, {Rec(2, "a", Hlc(10), "us-west-2", "4")});
+  EXPECT_EQ(s.discarded, 1u);
+  // A newer timestamp wins whatever its origin.
+  s = Apply("ap-south-1", 2, {Rec(2, "a", Hlc(11), "ap-south-1", "5")});
+  EXPECT_EQ(s.applied, 1u);
+  EXPECT_EQ(Qty("a"), "5");
+}
+
+TEST_F(ApplyTest, TieBreakIsTheSameWhateverTheArrivalOrder) {
+  MakeTable("orders");
+  const auto low = Rec(1, "a", Hlc(10), "ap-south-1", "low");
+  const auto high = Rec(1, "a", Hlc(10), "us-west-2", "high");
+  Apply("ap-south-1", 1, {low});
+  Apply("us-west-2", 1, {high});
+  EXPECT_EQ(Qty("a"), "high");
+  Apply("ap-south-1", 2, {Rec(2, "b", Hlc(10), "us-west-2", "high")});
+  Apply("us-west-2", 2, {Rec(2, "b", Hlc(10), "ap-south-1", "low")});
+  EXPECT_EQ(Qty("b"), "high");
+}
+
+TEST_F(ApplyTest, ReplicatedWritesCompeteWithLocalOnes) {
+  auto t = MakeTable("orders");
+  Item local = Key("a", "1");
+  local["qty"] = Value::N("7");
+  ASSERT_TRUE(Put(*t, local).ok());
+  const uint64_t local_hlc = (*store_->ReadChanges(0, 1))[0].meta.hlc;
+  auto s = Apply("eu-west-1", 1, {Rec(1, "a", local_hlc - 1, "eu-west-1", "1")});
+  EXPECT_EQ(s.discarded, 1u);
+  EXPECT_EQ(Qty("a"), "7");
+  s = Apply("eu-west-1", 2, {Rec(2, "a", local_hlc + 1, "eu-west-1", "2")});
+  EXPECT_EQ(s.applied, 1u);
+  EXPECT_EQ(Qty("a"), "2");
+  // A local write after it orders after it: the clock observed the remote time.
+  ASSERT_TRUE(Put(*t, local).ok());
+  auto changes = store_->ReadChanges(0, 10);
+  EXPECT_GT(changes->back().meta.hlc, local_hlc + 1);
+  EXPECT_EQ(Qty("a"), "7");
+}
+
+TEST_F(ApplyTest, TombstonesReplaceOlderPutsAndAbsentItemsAndBlockOlderPuts) {
+  auto t = MakeTable("orders");
+  Apply("eu-west-1", 1, {Rec(1, "a", Hlc(10), "eu-west-1", "1")});
+  EXPECT_EQ(store_->Stats(t->id).item_count, 1);
+  // A tombstone over an older put deletes it.
+  auto s = Apply("eu-west-1", 2, {Rec(2, "a", Hlc(20), "eu-west-1", std::nullopt)});
+  EXPECT_EQ(s.applied, 1u);
+  EXPECT_EQ(Qty("a"), "");
+  EXPECT_EQ(store_->Stats(t->id).item_count, 0);
+  // A tombstone over an absent item is stored too (it must block older puts).
+  s = Apply("eu-west-1", 3, {Rec(3, "b", Hlc(20), "eu-west-1", std::nullopt)});
+  EXPECT_EQ(s.applied, 1u);
+  EXPECT_EQ(store_->Stats(t->id).item_count, 0);
+  // Puts older than the tombstones are discarded; a newer one revives the item.
+  s = Apply("ap-south-1", 1,
+            {Rec(1, "a", Hlc(15), "ap-south-1", "2"), Rec(2, "b", Hlc(19), "ap-south-1", "2")});
+  EXPECT_EQ(s.discarded, 2u);
+  EXPECT_EQ(Qty("a"), "");
+  EXPECT_EQ(Qty("b"), "");
+  s = Apply("ap-south-1", 3, {Rec(3, "b", Hlc(21), "ap-south-1", "3")});
+  EXPECT_EQ(s.applied, 1u);
+  EXPECT_EQ(Qty("b"), "3");
+  EXPECT_EQ(store_->Stats(t->id).item_count, 1);
+  // An older tombstone does not delete a newer put.
+  s = Apply("eu-west-1", 4, {Rec(4, "b", Hlc(20), "eu-west-1", std::nullopt)});
+  EXPECT_EQ(s.discarded, 1u);
+  EXPECT_EQ(Qty("b"), "3");
+}
+
+TEST_F(ApplyTest, RepeatedKeysInOneBatchKeepTheNewestAndCountStatsOnce) {
+  auto t = MakeTable("orders");
+  auto s = Apply("eu-west-1", 6,
+                 {Rec(1, "a", Hlc(10), "eu-west-1", "1"), Rec(2, "a", Hlc(12), "eu-west-1", "2"),
+                  Rec(3, "a", Hlc(11), "eu-west-1", "old"),  // older than seq 2: discarded
+                  Rec(4, "b", Hlc(10), "eu-west-1", "1"),
+                  Rec(5, "b", Hlc(13), "eu-west-1", std::nullopt),
+                  Rec(6, "b", Hlc(14), "eu-west-1", "22")});
+  EXPECT_EQ(s.applied, 5u);
+  EXPECT_EQ(s.discarded, 1u);
+  EXPECT_EQ(Qty("a"), "2");
+  EXPECT_EQ(Qty("b"), "22");
+  EXPECT_EQ(store_->Stats(t->id).item_count, 2);
+  Item a = Key("a", "1");
+  a["qty"] = Value::N("2");
+  Item b = Key("b", "1");
+  b["qty"] = Value::N("22");
+  EXPECT_EQ(store_->Stats(t->id).size_bytes,
+            static_cast<int64_t>(ItemSize(a) + ItemSize(b)));
+}
+
+TEST_F(ApplyTest, StatsFollowAppliedPutsReplacementsAndDeletes) {
+  auto t = MakeTable("orders");
+  Apply("eu-west-1", 2, {Rec(1, "a", Hlc(10), "eu-west-1", "1"),
+                         Rec(2, "b", Hlc(10), "eu-west-1", "1")});
+  Item small = Key("a", "1");
+  small["qty"] = Value::N("1");
+  EXPECT_EQ(store_->Stats(t->id).item_count, 2);
+  EXPECT_EQ(store_->Stats(t->id).size_bytes, static_cast<int64_t>(2 * ItemSize(small)));
+  Apply("eu-west-1", 3, {Rec(3, "a", Hlc(11), "eu-west-1", "123456789")});
+  Item big = Key("a", "1");
+  big["qty"] = Value::N("123456789");
+  EXPECT_EQ(store_->Stats(t->id).item_count, 2);
+  EXPECT_EQ(store_->Stats(t->id).size_bytes,
+            static_cast<int64_t>(ItemSize(small) + ItemSize(big)));
+  Apply("eu-west-1", 4, {Rec(4, "b", Hlc(11), "eu-west-1", std::nullopt)});
+  EXPECT_EQ(store_->Stats(t->id).item_count, 1);
+  EXPECT_EQ(store_->Stats(t->id).size_bytes, static_cast<int64_t>(ItemSize(big)));
+  // Discarded versions change nothing.
+  Apply("eu-west-1", 5, {Rec(5, "b", Hlc(1), "eu-west-1", "1")});
+  EXPECT_EQ(store_->Stats(t->id).item_count, 1);
+}
+
+TEST_F(ApplyTest, ReceiveCursorPersistsAndReplayedRecordsAreIgnored) {
+  MakeTable("orders");
+  EXPECT_EQ(store_->ReceiveCursor("eu-west-1"), 0u);
+  Apply("eu-west-1", 5, {Rec(2, "a", Hlc(10), "eu-west-1", "1")});
+  EXPECT_EQ(store_->ReceiveCursor("eu-west-1"), 5u);  // the batch's range, not its last record
+  EXPECT_EQ(store_->ReceiveCursor("ap-south-1"), 0u);  // cursors are per source
+  Reopen();
+  EXPECT_EQ(store_->ReceiveCursor("eu-west-1"), 5u);
+  const uint64_t committed = store_->CommittedSeq();
+  // A replay (even carrying a "newer" version) is ignored: records at or
+  // below the cursor were applied or discarded already.
+  auto s = Apply("eu-west-1", 5, {Rec(2, "a", Hlc(99), "eu-west-1", "replayed")});
+  EXPECT_EQ(s.duplicate, 1u);
+  EXPECT_EQ(s.applied, 0u);
+  EXPECT_EQ(Qty("a"), "1");
+  EXPECT_EQ(store_->CommittedSeq(), committed);
+  // A batch overlapping the cursor applies only what is past it, and the
+  // cursor never moves back.
+  s = Apply("eu-west-1", 7,
+            {Rec(4, "a", Hlc(98), "eu-west-1", "old"), Rec(7, "b", Hlc(11), "eu-west-1", "7")});
+  EXPECT_EQ(s.duplicate, 1u);
+  EXPECT_EQ(s.applied, 1u);
+  EXPECT_EQ(Qty("a"), "1");
+  EXPECT_EQ(Qty("b"), "7");
+  Apply("eu-west-1", 3, {});
+  EXPECT_EQ(store_->ReceiveCursor("eu-west-1"), 7u);
+}
+
+TEST_F(ApplyTest, MissingTableRefusesTheWholeBatchAndKeepsTheCursor) {
+  MakeTable("orders");
+  ChangeRecord other = Rec(2, "x", Hlc(10), "eu-west-1", "1");
+  other.table = "nope";
+  auto applied = store_->ApplyReplicated(
+      "eu-west-1", 2, {Rec(1, "a", Hlc(10), "eu-west-1", "1"), other});
+  EXPECT_EQ(applied.status().code(), Status::Code::kNotFound);
+  EXPECT_EQ(Qty("a"), "");
+  EXPECT_EQ(store_->ReceiveCursor("eu-west-1"), 0u);
+  EXPECT_EQ(store_->CommittedSeq(), 0u);
+}
+
+TEST_F(ApplyTest, AppliedRecordsEnterTheChangeLogWithTheirOriginalMeta) {
+  auto t = MakeTable("orders");
+  ASSERT_TRUE(Put(*t, Key("local", "1")).ok());
+  Apply("eu-west-1", 9,
+        {Rec(3, "a", Hlc(10), "ap-south-1", "1"),  // forwarded by eu-west-1
+         Rec(4, "b", Hlc(11), "eu-west-1", std::nullopt),
+         Rec(9, "a", Hlc(5), "eu-west-1", "discarded")});
+  auto changes = store_->ReadChanges(1, 10);
+  ASSERT_TRUE(changes.ok());
+  ASSERT_EQ(changes->size(), 2u);  // the discarded version is not logged
+  const ChangeRecord& a = (*changes)[0];
+  EXPECT_EQ(a.seq, 2u);  // this node's own sequence numbers
+  EXPECT_EQ(a.table, "orders");
+  EXPECT_EQ(a.meta.hlc, Hlc(10));
+  EXPECT_EQ(a.meta.origin, RegionId("ap-south-1"));
+  EXPECT_FALSE(a.meta.tombstone);
+  ASSERT_TRUE(a.image.has_value());
+  EXPECT_EQ(a.image->at("qty").scalar, "1");
+  EXPECT_EQ(Value::Map(a.key), Value::Map(Key("a", "1")));
+  const ChangeRecord& b = (*changes)[1];
+  EXPECT_EQ(b.seq, 3u);
+  EXPECT_EQ(b.meta.hlc, Hlc(11));
+  EXPECT_EQ(b.meta.origin, RegionId("eu-west-1"));
+  EXPECT_TRUE(b.meta.tombstone);
+  EXPECT_FALSE(b.image.has_value());
+  EXPECT_EQ(store_->CommittedSeq(), 3u);
+}
+
+TEST_F(ApplyTest, AnnounceTableRelogsEveryVersionTombstonesToo) {
+  auto t = MakeTable("orders");
+  auto other = MakeTable("other");
+  for (int i = 0; i < 5; ++i) {
+    Item item = Key("k" + std::to_string(i), "1");
+    item["qty"] = Value::N(std::to_string(i));
+    ASSERT_TRUE(Put(*t, item).ok());
+  }
+  ASSERT_TRUE(Delete(*t, Key("k1", "1")).ok());
+  ASSERT_TRUE(Put(*other, Key("elsewhere", "1")).ok());
+  Apply("eu-west-1", 2, {Rec(1, "r", Hlc(-5), "eu-west-1", "9"),
+                         Rec(2, "gone", Hlc(-4), "eu-west-1", std::nullopt)});
+  // The stored versions, by key.
+  std::map<std::string, VersionMeta> stored;
+  std::map<std::string, std::optional<Item>> images;
+  auto all = store_->ReadChanges(0, 100);
+  ASSERT_TRUE(all.ok());
+  for (const auto& c : *all) {
+    if (c.table != "orders") continue;
+    stored[c.key.at("id").scalar] = c.meta;
+    images[c.key.at("id").scalar] = c.image;
+  }
+  const uint64_t before = store_->CommittedSeq();
+  ASSERT_TRUE(store_->AnnounceTable("orders").ok());
+  auto announced = store_->ReadChanges(before, 100);
+  ASSERT_TRUE(announced.ok());
+  ASSERT_EQ(announced->size(), stored.size());  // 5 keys (k1 a tombstone) + r + gone
+  std::set<std::string> seen;
+  for (size_t i = 0; i < announced->size(); ++i) {
+    const ChangeRecord& c = (*announced)[i];
+    EXPECT_EQ(c.seq, before + 1 + i);
+    EXPECT_EQ(c.table, "orders");
+    const std::string id = c.key.at("id").scalar;
+    seen.insert(id);
+    ASSERT_TRUE(stored.count(id)) << id;
+    EXPECT_EQ(c.meta.hlc, stored[id].hlc) << id;
+    EXPECT_EQ(c.meta.origin, stored[id].origin) << id;
+    EXPECT_EQ(c.meta.tombstone, stored[id].tombstone) << id;
+    EXPECT_EQ(c.image.has_value(), images[id].has_value()) << id;
+    if (c.image) {
+      EXPECT_EQ(Value::Map(*c.image), Value::Map(*images[id])) << id;
+    }
+  }
+  EXPECT_EQ(seen.size(), stored.size());
+  EXPECT_TRUE(stored["k1"].tombstone);
+  EXPECT_TRUE(stored["gone"].tombstone);
+  EXPECT_EQ(store_->Stats(t->id).item_count, 5);  // re-logging changes no item
+  EXPECT_EQ(store_->AnnounceTable("missing").code(), Status::Code::kNotFound);
+}
+
+
+// ---- Garbage collection ----
+
+class GcTest : public ApplyTest {
+ protected:
+  // Makes "orders" global with replicas here and in the given regions.
+  std::shared_ptr<const TableMeta> MakeGlobal(std::vector<std::string> peers) {
+    auto t = MakeTable("orders");
+    TableMeta meta = *t;
+    meta.replicas["us-east-1"] = "ACTIVE";
+    for (const auto& p : peers) meta.replicas[p] = "ACTIVE";
+    meta.global_table_version = "2017.11.29";
+    EXPECT_TRUE(store_->UpdateTable(meta).ok());
+    return store_->FindTable("orders");
+  }
+  // Whether any version, tombstone included, is stored under the key: a
+  // stored tombstone still makes an older replicated put lose.
+  bool Blocks(const std::string& id, uint64_t older_hlc) {
+    const uint64_t seq = ++probe_seq_;
+    auto s = Apply("probe", seq, {Rec(seq, id, older_hlc, "probe", "p")});
+    EXPECT_EQ(s.duplicate, 0u);
+    return s.discarded == 1;
+  }
+  uint64_t probe_seq_ = 0;
+};
+
+TEST_F(GcTest, RegionalTableTombstonesGoAtTheNextRound) {
+  auto t = MakeTable("orders");
+  ASSERT_TRUE(Put(*t, Key("a", "1")).ok());
+  ASSERT_TRUE(Delete(*t, Key("a", "1")).ok());
+  auto round = store_->RunMaintenance();
+  ASSERT_TRUE(round.ok());
+  EXPECT_EQ(round->tombstones_collected, 1u);
+  EXPECT_EQ(store_->TombstonesCollected(), 1u);
+  EXPECT_FALSE(store_->GetItem(*t, Key("a", "1"))->has_value());
+  EXPECT_EQ(store_->Stats(t->id).item_count, 0);
+  EXPECT_EQ(store_->RunMaintenance()->tombstones_collected, 0u);  // the index entry went too
+  // Nothing is left under the key: an old replicated put is applied.
+  EXPECT_FALSE(Blocks("a", Hlc(-100)));
+}
+
+TEST_F(GcTest, GlobalTableTombstonesWaitForEveryReplicaPeer) {
+  MakeGlobal({"eu-west-1", "ap-south-1"});
+  auto t = store_->FindTable("orders");
+  ASSERT_TRUE(Put(*t, Key("a", "1")).ok());                                   // seq 1
+  ASSERT_TRUE(Delete(*t, Key("a", "1")).ok());                                // seq 2
+  Apply("eu-west-1", 1, {Rec(1, "b", Hlc(50), "eu-west-1", std::nullopt)});  // seq 3
+  // No horizons yet: nothing goes.
+  EXPECT_EQ(store_->RunMaintenance()->tombstones_collected, 0u);
+  // One peer has everything, the other only up to seq 2: the tombstone of
+  // seq 2 goes, the one of seq 3 stays.
+  store_->SetPeerHorizon("eu-west-1", 3);
+  EXPECT_EQ(store_->RunMaintenance()->tombstones_collected, 0u);
+  store_->SetPeerHorizon("ap-south-1", 2);
+  store_->SetPeerHorizon("ap-south-1", 1);  // never moves back
+  EXPECT_EQ(store_->RunMaintenance()->tombstones_collected, 1u);
+  EXPECT_FALSE(Blocks("a", Hlc(-100)));
+  EXPECT_TRUE(Blocks("b", Hlc(49)));
+  // Both replica peers have seq 3 now.
+  store_->SetPeerHorizon("ap-south-1", 3);
+  EXPECT_EQ(store_->RunMaintenance()->tombstones_collected, 1u);
+  EXPECT_FALSE(Blocks("b", Hlc(49)));
+}
+
+TEST_F(GcTest, ATombstoneReplacedMeanwhileIsKept) {
+  MakeGlobal({"eu-west-1"});
+  auto t = store_->FindTable("orders");
+  ASSERT_TRUE(Delete(*t, Key("a", "1")).ok());  // deleting nothing: no tombstone
+  Apply("eu-west-1", 3, {Rec(1, "a", Hlc(10), "eu-west-1", std::nullopt),    // seq 1
+                         Rec(2, "b", Hlc(10), "eu-west-1", std::nullopt),    // seq 2
+                         Rec(3, "c", Hlc(10), "eu-west-1", std::nullopt)});  // seq 3
+  Item revived = Key("a", "1");
+  revived["qty"] = Value::N("1");
+  ASSERT_TRUE(Put(*t, revived).ok());                                          // seq 4
+  Apply("eu-west-1", 4, {Rec(4, "b", Hlc(20), "eu-west-1", std::nullopt)});  // seq 5
+  store_->SetPeerHorizon("eu-west-1", 3);
+  // a: a put replaced it; b: a newer tombstone (own entry, seq 5) replaced
+  // it; c: still the indexed tombstone.
+  EXPECT_EQ(store_->RunMaintenance()->tombstones_collected, 1u);
+  EXPECT_EQ(Qty("a"), "1");
+  EXPECT_TRUE(Blocks("b", Hlc(19)));
+  EXPECT_FALSE(Blocks("c", Hlc(5)));
+  store_->SetPeerHorizon("eu-west-1", 5);
+  EXPECT_EQ(store_->RunMaintenance()->tombstones_collected, 1u);
+  EXPECT_FALSE(Blocks("b", Hlc(19)));
+  EXPECT_EQ(store_->Stats(t->id).item_count, 3);  // a, and the probes' b and c
+}
+
+TEST_F(GcTest, TombstonesOfADroppedTableLeaveNoIndexBehind) {
+  MakeGlobal({"eu-west-1"});
+  auto t = store_->FindTable("orders");
+  ASSERT_TRUE(Put(*t, Key("a", "1")).ok());
+  ASSERT_TRUE(Delete(*t, Key("a", "1")).ok());
+  ASSERT_TRUE(store_->DeleteTable("orders").ok());
+  EXPECT_EQ(store_->RunMaintenance()->tombstones_collected, 0u);
+  auto again = MakeTable("orders");
+  ASSERT_TRUE(Put(*again, Key("a", "1")).ok());
+  EXPECT_EQ(store_->RunMaintenance()->tombstones_collected, 0u);
+  EXPECT_TRUE(store_->GetItem(*again, Key("a", "1"))->has_value());
+}
+
+TEST_F(GcTest, TombstonesSurviveARestartUntilCollected) {
+  MakeGlobal({"eu-west-1"});
+  auto t = store_->FindTable("orders");
+  ASSERT_TRUE(Put(*t, Key("a", "1")).ok());
+  ASSERT_TRUE(Delete(*t, Key("a", "1")).ok());
+  Reopen();
+  EXPECT_EQ(store_->RunMaintenance()->tombstones_collected, 0u);
+  store_->SetPeerHorizon("eu-west-1", 2);
+  EXPECT_EQ(store_->RunMaintenance()->tombstones_collected, 1u);
+}
+
+TEST_F(GcTest, ChangeLogIsTrimmedBelowEveryPeersCursorOnly) {
+  auto t = MakeTable("orders");
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(Put(*t, Key("k" + std::to_string(i), "1")).ok());
+  // Not told about peers: nothing is trimmed.
+  EXPECT_EQ(store_->RunMaintenance()->changelog_trimmed_below, 0u);
+  EXPECT_EQ(store_->ReadChanges(0, 100)->size(), 10u);
+  // A peer that never acknowledged anything keeps the whole log.
+  store_->SetReplicationPeers({"eu-west-1", "ap-south-1"});
+  ASSERT_TRUE(store_->SetShipCursor("eu-west-1", 8).ok());
+  EXPECT_EQ(store_->RunMaintenance()->changelog_trimmed_below, 0u);
+  EXPECT_EQ(store_->ReadChanges(0, 100)->size(), 10u);
+  // Below the smaller cursor only; the record at it stays.
+  ASSERT_TRUE(store_->SetShipCursor("ap-south-1", 4).ok());
+  EXPECT_EQ(store_->RunMaintenance()->changelog_trimmed_below, 4u);
+  auto left = store_->ReadChanges(0, 100);
+  ASSERT_EQ(left->size(), 7u);
+  EXPECT_EQ(left->front().seq, 4u);
+  EXPECT_EQ(store_->ReadChanges(4, 100)->front().seq, 5u);  // what the slower peer reads next
+  // Everything acknowledged: the newest record survives, and so does the
+  // sequence across a restart.
+  ASSERT_TRUE(store_->SetShipCursor("ap-south-1", 10).ok());
+  ASSERT_TRUE(store_->SetShipCursor("eu-west-1", 10).ok());
+  EXPECT_EQ(store_->RunMaintenance()->changelog_trimmed_below, 10u);
+  ASSERT_EQ(store_->ReadChanges(0, 100)->size(), 1u);
+  Reopen();
+  EXPECT_EQ(store_->CommittedSeq(), 10u);
+  t = store_->FindTable("orders");
+  ASSERT_TRUE(Put(*t, Key("after", "1")).ok());
+  auto changes = store_->ReadChanges(10, 100);
+  ASSERT_EQ(changes->size(), 1u);
+  EXPECT_EQ(changes->front().seq, 11u);
+}
+
+TEST_F(GcTest, BackgroundThreadCollectsWithoutBeingAsked) {
+  store_.reset();
+  Store::Options options;
+  options.dir = dir_;
+  options.region = "us-east-1";
+  options.clock = &clock_;
+  options.sync = false;
+  options.maintenance_interval = std::chrono::milliseconds(10);
+  store_ = std::move(Store::Open(options)).value();
+  auto t = MakeTable("orders");
+  ASSERT_TRUE(Put(*t, Key("a", "1")).ok());
+  ASSERT_TRUE(Delete(*t, Key("a", "1")).ok());
+  for (int i = 0; i < 500 && store_->TombstonesCollected() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(store_->TombstonesCollected(), 1u);
 }
 
 }  // namespace

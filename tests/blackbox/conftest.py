@@ -26,9 +26,9 @@ ACCESS_KEY = "AKIATANDEMTEST000001"
 SECRET_KEY = "tandemTestSecretKey/0123456789abcdefghij"
 
 
-def free_port():
+def free_port(host="127.0.0.1"):
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
+        s.bind((host, 0))
         return s.getsockname()[1]
 
 
@@ -48,14 +48,15 @@ class Node:
     """A running `tandem node` process."""
 
     def __init__(self, region="us-east-1", data_dir=None, credentials=True, port=None,
-                 extra_args=()):
+                 extra_args=(), host="127.0.0.1"):
         self.region = region
+        self.host = host
         self.owns_dir = data_dir is None
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="tandem-node-")
-        self.port = port or free_port()
-        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.port = port or free_port(host)
+        self.endpoint = f"http://{host}:{self.port}"
         self.credentials_file = None
-        args = [TANDEM_BIN, "node", "--region", region, "--listen", f"127.0.0.1:{self.port}",
+        args = [TANDEM_BIN, "node", "--region", region, "--listen", f"{host}:{self.port}",
                 "--data-dir", self.data_dir]
         if credentials:
             self.credentials_file = os.path.join(self.data_dir, "test-credentials")
@@ -64,10 +65,23 @@ class Node:
                         f"aws_secret_access_key = {SECRET_KEY}\n")
             args += ["--credentials", self.credentials_file]
         args += list(extra_args)
+        self.args = args
         self.log_path = os.path.join(self.data_dir, "node.log")
+        self._launch()
+
+    def _launch(self):
         self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
-        wait_until(self._healthy, timeout=15, what=f"node {region} on {self.endpoint}")
+        self.proc = subprocess.Popen(self.args, stdout=self.log, stderr=subprocess.STDOUT)
+        wait_until(self._healthy, timeout=15, what=f"node {self.region} on {self.endpoint}")
+
+    def restart(self):
+        """Starts the node again (same flags, data and port) after stop() or kill()."""
+        assert self.proc.poll() is not None, "node is still running"
+        self._launch()
+
+    @property
+    def running(self):
+        return self.proc.poll() is None
 
     def _healthy(self):
         if self.proc.poll() is not None:
@@ -100,6 +114,8 @@ class Node:
         return env
 
     def stop(self, sig=signal.SIGTERM, timeout=20):
+        if self.log.closed:
+            return self.proc.returncode
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
             try:
@@ -180,3 +196,70 @@ def sddb(shared_node):
 @pytest.fixture(scope="module")
 def sraw(shared_node):
     return shared_node.client(validate=False)
+
+
+# ---- Several regions, replicating -------------------------------------------
+
+REGION_HOSTS = [("us-east-1", "127.0.0.1"), ("eu-west-1", "127.0.0.2"),
+                ("ap-south-1", "127.0.0.3")]
+
+
+class Cluster:
+    """N regions on 127.0.0.1/.2/.3 (free ports), full mesh of --peer flags and
+    one shared --cluster-secret file. Nodes are indexed by region name."""
+
+    def __init__(self, n=2):
+        assert 1 <= n <= len(REGION_HOSTS)
+        self.dir = tempfile.mkdtemp(prefix="tandem-cluster-")
+        self.secret_file = os.path.join(self.dir, "cluster-secret")
+        with open(self.secret_file, "w") as f:
+            f.write(os.urandom(32).hex() + "\n")
+        chosen = REGION_HOSTS[:n]
+        ports = {region: free_port(host) for region, host in chosen}
+        self.urls = {region: f"http://{host}:{ports[region]}" for region, host in chosen}
+        self.nodes = {}
+        try:
+            for region, host in chosen:
+                peers = []
+                for other, _ in chosen:
+                    if other != region:
+                        peers += ["--peer", f"{other}={self.urls[other]}"]
+                data_dir = os.path.join(self.dir, region)
+                os.makedirs(data_dir)
+                self.nodes[region] = Node(region=region, host=host, port=ports[region],
+                                          data_dir=data_dir,
+                                          extra_args=peers + ["--cluster-secret",
+                                                              self.secret_file])
+        except BaseException:
+            self.cleanup()
+            raise
+
+    def __getitem__(self, region):
+        return self.nodes[region]
+
+    @property
+    def regions(self):
+        return list(self.nodes)
+
+    def clients(self):
+        return {r: n.client() for r, n in self.nodes.items()}
+
+    def cleanup(self):
+        for n in self.nodes.values():
+            n.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@pytest.fixture
+def cluster():
+    """Starts clusters on demand: cluster(2) or cluster(3); all stopped at the end."""
+    made = []
+
+    def make(n=2):
+        c = Cluster(n)
+        made.append(c)
+        return c
+
+    yield make
+    for c in made:
+        c.cleanup()
