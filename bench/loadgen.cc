@@ -7,6 +7,15 @@
 // coroutine: send a request, wait for the whole response, record the latency,
 // send the next one. So 64 connections need 2 threads, not 64.
 //
+// With --rate N (put, get, query) the load is open-loop instead: request i is
+// due at start + i/N whatever the replies do, the next free connection sends
+// it when it is due, and its latency counts from when it was due, so a stall
+// shows up in the percentiles instead of slowing the offered load. Requests
+// due in the warm-up are not counted; "late" counts the measured ones that
+// left more than 1 ms after they were due (too few --connections, or a
+// saturated machine), and ops/s divides by the time until the last of them
+// was answered, so it is the rate achieved, not the rate offered.
+//
 // Workloads (--workload):
 //   setup   create the tables bench_kv (pk S) and bench_q (pk S, sk N) if
 //           missing and wait until both are ACTIVE
@@ -17,6 +26,8 @@
 //   get     GetItem of random keys in [0, --items) from bench_kv (preloaded)
 //   query   Query a random partition in [0, --partitions) of bench_q with
 //           Limit 100: one page of 100 small items per request
+// --table NAME puts the bench_kv workloads (setup, load, put, get) on another
+// table with the same schema.
 //
 // The result is one JSON line on stdout: ops/s, latency percentiles (ms) and
 // errors. Any response other than HTTP 200 — or a 200 whose body is not what
@@ -37,8 +48,8 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <map>
 #include <random>
@@ -78,16 +89,18 @@ struct Config {
   long items = 10000;
   int item_bytes = 1024;
   long partitions = 100;
+  double rate = 0;  // requests per second, open-loop; 0: closed loop
+  std::string table = kKvTable;
   std::string label;
   std::string run_id;
 };
 
 void Usage() {
-  std::cerr <<
-      "usage: loadgen --endpoint HOST:PORT [--workload setup|load|load-q|put|get|query]\n"
-      "               [--connections N] [--threads N] [--duration S] [--warmup S]\n"
-      "               [--requests N] [--region R] [--key ID] [--secret S]\n"
-      "               [--items N] [--item-bytes N] [--partitions N] [--label TEXT]\n";
+  std::cerr << "usage: loadgen --endpoint HOST:PORT [--workload setup|load|load-q|put|get|query]\n"
+               "               [--connections N] [--threads N] [--duration S] [--warmup S]\n"
+               "               [--requests N] [--region R] [--key ID] [--secret S]\n"
+               "               [--items N] [--item-bytes N] [--partitions N] [--label TEXT]\n"
+               "               [--rate N] [--table NAME]\n";
 }
 
 bool ParseArgs(int argc, char** argv, Config* c) {
@@ -136,6 +149,10 @@ bool ParseArgs(int argc, char** argv, Config* c) {
       c->item_bytes = std::stoi(next());
     } else if (a == "--partitions") {
       c->partitions = std::stol(next());
+    } else if (a == "--rate") {
+      c->rate = std::stod(next());
+    } else if (a == "--table") {
+      c->table = next();
     } else if (a == "--label") {
       c->label = next();
     } else if (a == "-h" || a == "--help") {
@@ -159,7 +176,9 @@ struct Stats {
   uint64_t errors = 0;
   std::map<int, uint64_t> status_counts;  // 0 = transport error, 1 = bad body
   std::string first_error;
-  uint64_t connects = 0;  // TCP connections opened (a server that closes after each reply: one per request)
+  uint64_t connects =
+      0;  // TCP connections opened (a server that closes after each reply: one per request)
+  uint64_t late = 0;  // --rate: measured requests sent more than 1 ms after they were due
 };
 
 // What every connection shares: configuration, the run's clock, counters.
@@ -169,10 +188,12 @@ struct Run {
   Clock::time_point start;
   Clock::time_point measure_from;
   Clock::time_point deadline;
-  std::atomic<long> remaining{0};     // --requests mode
-  std::atomic<long> next_batch{0};    // load workloads
+  std::atomic<long> remaining{0};   // --requests mode
+  std::atomic<long> next_batch{0};  // load workloads
   long total_batches = 0;
   std::atomic<uint64_t> put_seq{0};
+  std::atomic<uint64_t> next_due{0};  // --rate: the next request's index in the schedule
+  Clock::duration interval{};         // --rate: time between two due requests
 };
 
 std::string KvKey(long i) {
@@ -204,8 +225,8 @@ const std::string& RandomText() {
 }
 
 std::string Padding(int item_bytes, size_t key_len, uint64_t random) {
-  const long n = std::max<long>(
-      static_cast<long>(item_bytes) - 2 - static_cast<long>(key_len) - 4, 1);
+  const long n =
+      std::max<long>(static_cast<long>(item_bytes) - 2 - static_cast<long>(key_len) - 4, 1);
   const std::string& text = RandomText();
   const size_t len = static_cast<size_t>(std::min<long>(n, static_cast<long>(text.size())));
   return text.substr(random % (text.size() - len + 1), len);
@@ -223,8 +244,8 @@ std::string KvItemJson(const std::string& key, const std::string& padding) {
 }
 
 std::string QueryItemJson(long partition, int sk) {
-  return R"({"pk":{"S":")" + PartitionKey(partition) + R"("},"sk":{"N":")" +
-         std::to_string(sk) + R"("},"v":{"S":"small value )" + std::to_string(sk) + R"("}})";
+  return R"({"pk":{"S":")" + PartitionKey(partition) + R"("},"sk":{"N":")" + std::to_string(sk) +
+         R"("},"v":{"S":"small value )" + std::to_string(sk) + R"("}})";
 }
 
 // One signed POST of DynamoDB JSON 1.0.
@@ -347,8 +368,7 @@ std::string BatchBody(const char* table, const std::vector<std::string>& items) 
 }
 
 // Sends one BatchWriteItem and resends UnprocessedItems until none are left.
-asio::awaitable<bool> WriteBatch(Connection& conn, Stats* st, const char* table,
-                                 std::string body) {
+asio::awaitable<bool> WriteBatch(Connection& conn, Stats* st, const char* table, std::string body) {
   for (int attempt = 0; attempt < 1000; ++attempt) {
     Reply r = co_await conn.Call("BatchWriteItem", body);
     if (r.status != 200) {
@@ -386,8 +406,8 @@ asio::awaitable<void> RunLoadConnection(Run& run, Stats* st) {
     if (kv) {
       for (long i = b * 25; i < std::min<long>(run.cfg.items, (b + 1) * 25); ++i) {
         const std::string key = KvKey(i);
-        items.push_back(KvItemJson(key, Padding(run.cfg.item_bytes, key.size(),
-                                                      static_cast<uint64_t>(i) * 2654435761u)));
+        items.push_back(KvItemJson(
+            key, Padding(run.cfg.item_bytes, key.size(), static_cast<uint64_t>(i) * 2654435761u)));
       }
     } else {
       // 4 batches of 25 per partition.
@@ -396,8 +416,8 @@ asio::awaitable<void> RunLoadConnection(Run& run, Stats* st) {
       for (int sk = first; sk < first + 25; ++sk) items.push_back(QueryItemJson(partition, sk));
     }
     const auto t0 = Clock::now();
-    const bool ok = co_await WriteBatch(conn, st, kv ? kKvTable : kQueryTable,
-                                        BatchBody(kv ? kKvTable : kQueryTable, items));
+    const char* table = kv ? run.cfg.table.c_str() : kQueryTable;
+    const bool ok = co_await WriteBatch(conn, st, table, BatchBody(table, items));
     const auto t1 = Clock::now();
     if (ok) {
       st->ops += items.size();
@@ -412,11 +432,22 @@ asio::awaitable<void> RunConnection(Run& run, int index, Stats* st) {
   Connection conn(co_await asio::this_coro::executor, run);
   std::mt19937_64 rng(0x9e3779b97f4a7c15ULL * (index + 1) + std::random_device{}());
   const std::string& w = run.cfg.workload;
+  const bool open_loop = run.cfg.rate > 0;
+  asio::steady_timer pacer(co_await asio::this_coro::executor);
   while (true) {
+    Clock::time_point due{};
+    if (open_loop) {
+      due = run.start + run.interval * static_cast<Clock::rep>(run.next_due.fetch_add(1));
+      if (run.cfg.requests == 0 && due >= run.deadline) break;
+    }
     if (run.cfg.requests > 0) {
       if (run.remaining.fetch_sub(1) <= 0) break;
-    } else if (Clock::now() >= run.deadline) {
+    } else if (!open_loop && Clock::now() >= run.deadline) {
       break;
+    }
+    if (open_loop && Clock::now() < due) {
+      pacer.expires_at(due);
+      co_await pacer.async_wait(asio::use_awaitable);
     }
     std::string op;
     std::string body;
@@ -426,13 +457,12 @@ asio::awaitable<void> RunConnection(Run& run, int index, Stats* st) {
       std::snprintf(key, sizeof(key), "w%s-%03d-%010lu", run.cfg.run_id.c_str(), index,
                     static_cast<unsigned long>(run.put_seq.fetch_add(1)));
       op = "PutItem";
-      body = std::string(R"({"TableName":")") + kKvTable + R"(","Item":)" +
+      body = R"({"TableName":")" + run.cfg.table + R"(","Item":)" +
              KvItemJson(key, Padding(run.cfg.item_bytes, std::strlen(key), rng())) + "}";
     } else if (w == "get") {
       op = "GetItem";
       const long k = static_cast<long>(rng() % static_cast<uint64_t>(run.cfg.items));
-      body = std::string(R"({"TableName":")") + kKvTable + R"(","Key":{"pk":{"S":")" + KvKey(k) +
-             R"("}}})";
+      body = R"({"TableName":")" + run.cfg.table + R"(","Key":{"pk":{"S":")" + KvKey(k) + R"("}}})";
     } else {  // query
       op = "Query";
       const long p = static_cast<long>(rng() % static_cast<uint64_t>(run.cfg.partitions));
@@ -440,10 +470,15 @@ asio::awaitable<void> RunConnection(Run& run, int index, Stats* st) {
              R"(","KeyConditionExpression":"pk = :p","ExpressionAttributeValues":{":p":{"S":")" +
              PartitionKey(p) + R"("}},"Limit":100})";
     }
-    const auto t0 = Clock::now();
+    const auto t0 = open_loop ? due : Clock::now();
+    const auto sent = Clock::now();
     Reply r = co_await conn.Call(op, std::move(body));
     const auto t1 = Clock::now();
-    const bool counted = run.cfg.requests > 0 || (t0 >= run.measure_from && t1 <= run.deadline);
+    // Open loop: every request due in the window counts, however long it took.
+    const bool counted =
+        run.cfg.requests > 0 ||
+        (open_loop ? due >= run.measure_from : t0 >= run.measure_from && t1 <= run.deadline);
+    if (open_loop && counted && sent - due > std::chrono::milliseconds(1)) ++st->late;
     if (r.status != 200) {
       if (counted || r.status != 0) RecordError(st, r, op);
       if (r.status == 0 && run.cfg.requests == 0 && Clock::now() >= run.deadline) break;
@@ -470,16 +505,18 @@ asio::awaitable<void> RunConnection(Run& run, int index, Stats* st) {
 // setup: create both tables (ignoring "already exists") and wait until ACTIVE.
 asio::awaitable<void> RunSetup(Run& run, Stats* st) {
   Connection conn(co_await asio::this_coro::executor, run);
-  const std::string kv = std::string(R"({"TableName":")") + kKvTable +
-                         R"(","AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"}],)"
-                         R"("KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}],)"
-                         R"("ProvisionedThroughput":{"ReadCapacityUnits":1000,"WriteCapacityUnits":1000}})";
-  const std::string q = std::string(R"({"TableName":")") + kQueryTable +
-                        R"(","AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"},)"
-                        R"({"AttributeName":"sk","AttributeType":"N"}],)"
-                        R"("KeySchema":[{"AttributeName":"pk","KeyType":"HASH"},)"
-                        R"({"AttributeName":"sk","KeyType":"RANGE"}],)"
-                        R"("ProvisionedThroughput":{"ReadCapacityUnits":1000,"WriteCapacityUnits":1000}})";
+  const std::string kv =
+      R"({"TableName":")" + run.cfg.table +
+      R"(","AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"}],)"
+      R"("KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}],)"
+      R"("ProvisionedThroughput":{"ReadCapacityUnits":1000,"WriteCapacityUnits":1000}})";
+  const std::string q =
+      std::string(R"({"TableName":")") + kQueryTable +
+      R"(","AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"},)"
+      R"({"AttributeName":"sk","AttributeType":"N"}],)"
+      R"("KeySchema":[{"AttributeName":"pk","KeyType":"HASH"},)"
+      R"({"AttributeName":"sk","KeyType":"RANGE"}],)"
+      R"("ProvisionedThroughput":{"ReadCapacityUnits":1000,"WriteCapacityUnits":1000}})";
   for (const std::string* body : {&kv, &q}) {
     Reply r = co_await conn.Call("CreateTable", *body);
     if (r.status != 200 && r.body.find("ResourceInUseException") == std::string::npos) {
@@ -488,10 +525,10 @@ asio::awaitable<void> RunSetup(Run& run, Stats* st) {
     }
     ++st->ops;
   }
-  for (const char* table : {kKvTable, kQueryTable}) {
+  for (const char* table : {run.cfg.table.c_str(), kQueryTable}) {
     for (int i = 0; i < 600; ++i) {
-      Reply r = co_await conn.Call(
-          "DescribeTable", std::string(R"({"TableName":")") + table + R"("})");
+      Reply r =
+          co_await conn.Call("DescribeTable", std::string(R"({"TableName":")") + table + R"("})");
       if (r.status == 200 && r.body.find("\"ACTIVE\"") != std::string::npos) break;
       asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(100));
       co_await t.async_wait(asio::use_awaitable);
@@ -531,6 +568,14 @@ int main(int argc, char** argv) {
   }
   if (setup) cfg.connections = 1, cfg.threads = 1;
   if (setup || load) cfg.warmup_s = 0;
+  if (cfg.rate > 0) {
+    if (setup || load) {
+      std::cerr << "--rate applies to put, get and query\n";
+      return 2;
+    }
+    run.interval =
+        std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1.0 / cfg.rate));
+  }
 
   std::vector<std::unique_ptr<asio::io_context>> ios;
   for (int t = 0; t < cfg.threads; ++t) ios.push_back(std::make_unique<asio::io_context>(1));
@@ -563,14 +608,18 @@ int main(int argc, char** argv) {
     all.ops += s.ops;
     all.errors += s.errors;
     all.connects += s.connects;
+    all.late += s.late;
     for (auto [k, v] : s.status_counts) all.status_counts[k] += v;
     if (all.first_error.empty()) all.first_error = s.first_error;
     all.latency_us.insert(all.latency_us.end(), s.latency_us.begin(), s.latency_us.end());
   }
   std::sort(all.latency_us.begin(), all.latency_us.end());
+  // Open loop: the window is over when the last request due in it is answered,
+  // so ops/s is what the server achieved, not what was offered.
   const double elapsed =
-      (cfg.requests > 0 || load || setup)
-          ? std::chrono::duration<double>(end - run.start).count()
+      (cfg.requests > 0 || load || setup) ? std::chrono::duration<double>(end - run.start).count()
+      : cfg.rate > 0
+          ? std::max(cfg.duration_s, std::chrono::duration<double>(end - run.measure_from).count())
           : cfg.duration_s;
 
   // One JSON line; numbers formatted by hand so they read as 12345 and 1.234.
@@ -601,12 +650,17 @@ int main(int argc, char** argv) {
     out += ",\"loadgen_cpu_s\":" + ms(cpu);
   }
   out += ",\"connects\":" + std::to_string(all.connects);
+  if (cfg.rate > 0) {
+    out += ",\"rate\":" + ms(cfg.rate);
+    out += ",\"late\":" + std::to_string(all.late);
+  }
   out += ",\"status\":{";
   bool first = true;
   for (auto [k, v] : all.status_counts) {
     if (!first) out += ",";
     first = false;
-    out += "\"" + (k == 0 ? std::string("transport") : std::to_string(k)) + "\":" + std::to_string(v);
+    out +=
+        "\"" + (k == 0 ? std::string("transport") : std::to_string(k)) + "\":" + std::to_string(v);
   }
   out += "}";
   if (!all.first_error.empty()) {
