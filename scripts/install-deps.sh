@@ -15,6 +15,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev clang libclang-rt-14-dev
   # black-box tests: the real clients
   python3 python3-pytest python3-boto3 awscli curl
+  # black-box fault tests: partitions in a network namespace, clock skew
+  iproute2 nftables faketime
 )
 if [ "${TANDEM_WITH_BENCH:-0}" = 1 ]; then
   PACKAGES+=(libbenchmark-dev nodejs npm wrk)

@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "cli/node_command.h"
+#include "cli/verify_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"Tandem: self-hosted disaster recovery for DynamoDB applications"};
@@ -14,11 +15,18 @@ int main(int argc, char** argv) {
   tandem::cli::NodeFlags node_flags;
   CLI::App* node = app.add_subcommand("node", "Run a regional data node (DynamoDB-compatible API)");
   tandem::cli::AddNodeFlags(node, &node_flags);
+  tandem::cli::VerifyFlags verify_flags;
+  CLI::App* verify = app.add_subcommand(
+      "verify",
+      "Compare a table across regions and name the keys that differ (exit 0 equal, 1 "
+      "different, 2 not compared)");
+  tandem::cli::AddVerifyFlags(verify, &verify_flags);
   std::string log_level = "info";
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::from_str(log_level));
   if (node->parsed()) return tandem::cli::RunNode(node_flags);
+  if (verify->parsed()) return tandem::cli::RunVerify(verify_flags);
   return 1;
 }

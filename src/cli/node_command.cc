@@ -3,16 +3,18 @@
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/json.hpp>
 #include <filesystem>
 
 #include "auth/credentials.h"
-#include "config/deployment.h"
-#include "replication/peer_client.h"
-#include "replication/replicator.h"
 #include "auth/sigv4.h"
+#include "config/deployment.h"
 #include "node/executor.h"
 #include "node/server.h"
+#include "replication/peer_client.h"
+#include "replication/replicator.h"
 #include "storage/store.h"
 
 namespace tandem::cli {
@@ -22,8 +24,8 @@ void AddNodeFlags(CLI::App* app, NodeFlags* flags) {
                   "Deployment TOML file; this node is its [[node]] with --region, its peers "
                   "the other [[node]] entries");
   app->add_option("--region", flags->region, "This node's region, e.g. us-east-1")->required();
-  app->add_option("--listen", flags->listen, "HOST:PORT to serve the API on (default "
-                                             "127.0.0.1:8000)");
+  app->add_option("--listen", flags->listen,
+                  "HOST:PORT to serve the API on (default 127.0.0.1:8000)");
   app->add_option("--data-dir", flags->data_dir, "Directory for the node's data");
   app->add_option("--credentials", flags->credentials,
                   "AWS shared-credentials file; every profile is an accepted key pair "
@@ -34,9 +36,19 @@ void AddNodeFlags(CLI::App* app, NodeFlags* flags) {
   app->add_option("--cluster-secret", flags->cluster_secret,
                   "File holding the secret shared by every node (authenticates replication)");
   app->add_option("--peer-ca", flags->peer_ca, "CA certificate file that verifies https:// peers");
+  app->add_option("--tls-cert", flags->tls_cert,
+                  "PEM certificate chain (server certificate first); with --tls-key the node "
+                  "serves HTTPS only");
+  app->add_option("--tls-key", flags->tls_key,
+                  "PEM private key (unencrypted) of the --tls-cert certificate");
+  app->add_option("--anti-entropy-interval", flags->anti_entropy_interval,
+                  "Seconds between comparisons of every global table with each peer, which "
+                  "re-ship what a peer lacks (default 30; 0 turns anti-entropy off)")
+      ->check(CLI::Range(0.0, 86400.0));
   app->add_option("--ready-lag", flags->ready_lag,
                   "After a start, /health answers 503 (catching_up) until every reachable peer "
-                  "has fewer than N records left to ship here (default 100)");
+                  "has fewer than N records left to ship here (default 100)")
+      ->check(CLI::PositiveNumber);
 }
 
 namespace {
@@ -58,6 +70,17 @@ bool SplitHostPort(const std::string& listen, std::string* host, uint16_t* port)
   return !host->empty();
 }
 
+// Whether `url` is https://, or plain http:// to a loopback address (the
+// only place unencrypted replication is meant for).
+bool IsLoopbackPlainOrTls(const std::string& url) {
+  auto parsed = replication::PeerUrl::Parse(url);
+  if (!parsed.ok() || parsed->tls) return true;
+  if (parsed->host == "localhost") return true;
+  boost::system::error_code ec;
+  const auto address = boost::asio::ip::make_address(parsed->host, ec);
+  return !ec && address.is_loopback();
+}
+
 // The key store from --credentials, or DIR/credentials (created on first start).
 StatusOr<std::shared_ptr<const auth::KeyStore>> LoadKeys(const NodeFlags& flags) {
   std::string path = flags.credentials;
@@ -74,6 +97,8 @@ StatusOr<std::shared_ptr<const auth::KeyStore>> LoadKeys(const NodeFlags& flags)
   return std::make_shared<const auth::KeyStore>(std::move(keys));
 }
 
+constexpr uint64_t kDefaultReadyLag = 100;
+
 // The effective settings: the deployment file's [[node]] for --region (and
 // its peers), overridden by flags.
 struct Settings {
@@ -85,6 +110,12 @@ StatusOr<Settings> Resolve(const NodeFlags& given) {
   Settings out;
   out.flags = given;
   NodeFlags& f = out.flags;
+  if (given.tls_cert.empty() != given.tls_key.empty()) {
+    return Status::InvalidArgument(
+        std::string(given.tls_cert.empty() ? "--tls-key" : "--tls-cert") + " was given without " +
+        (given.tls_cert.empty() ? "--tls-cert" : "--tls-key") +
+        ": give both to serve HTTPS, or neither");
+  }
   if (!given.config.empty()) {
     TANDEM_ASSIGN_OR_RETURN(config::Deployment d, config::LoadDeployment(given.config));
     const config::NodeConfig* self = d.FindNode(given.region);
@@ -97,11 +128,17 @@ StatusOr<Settings> Resolve(const NodeFlags& given) {
     if (f.credentials.empty()) f.credentials = self->credentials;
     if (f.cluster_secret.empty()) f.cluster_secret = d.cluster.secret_file;
     if (f.peer_ca.empty()) f.peer_ca = d.cluster.ca_file;
+    if (f.tls_cert.empty() && f.tls_key.empty()) {
+      f.tls_cert = self->tls_cert;
+      f.tls_key = self->tls_key;
+    }
+    if (!f.ready_lag) f.ready_lag = self->ready_lag;
     for (const auto& n : d.nodes) {
       if (n.region != given.region) out.peers.push_back({n.region, n.url});
     }
   }
   if (f.listen.empty()) f.listen = "127.0.0.1:8000";
+  if (!f.ready_lag) f.ready_lag = kDefaultReadyLag;
   if (f.data_dir.empty()) return Status::InvalidArgument("--data-dir is required");
   for (const auto& p : given.peers) {
     const auto eq = p.find('=');
@@ -114,6 +151,17 @@ StatusOr<Settings> Resolve(const NodeFlags& given) {
       return Status::InvalidArgument("--peer " + p + " names this node's own region");
     }
     out.peers.push_back(std::move(peer));
+  }
+  if (!f.peer_ca.empty()) {
+    // The peer client would otherwise fall back to trusting nothing, and
+    // every https:// peer would fail verification with no hint why.
+    boost::asio::ssl::context probe(boost::asio::ssl::context::tls_client);
+    boost::system::error_code ec;
+    probe.load_verify_file(f.peer_ca, ec);
+    if (ec) {
+      return Status::InvalidArgument("cannot load the peer CA file " + f.peer_ca + ": " +
+                                     ec.message() + " (expected PEM certificates)");
+    }
   }
   if (!out.peers.empty() && f.cluster_secret.empty()) {
     return Status::InvalidArgument(
@@ -145,8 +193,8 @@ int RunNode(const NodeFlags& given) {
       spdlog::error("{}", secret.status().message());
       return 2;
     }
-    peer_auth = std::make_shared<replication::PeerAuth>(*secret, flags.region,
-                                                        SystemClock::Default());
+    peer_auth =
+        std::make_shared<replication::PeerAuth>(*secret, flags.region, SystemClock::Default());
   }
   // Signals are taken synchronously by this thread; block them everywhere
   // before any other thread starts.
@@ -179,12 +227,20 @@ int RunNode(const NodeFlags& given) {
   node::ServerOptions server_options;
   server_options.host = host;
   server_options.port = port;
+  server_options.tls = {flags.tls_cert, flags.tls_key};
   node::Server server(server_options, &executor, &verifier, store->get(), SystemClock::Default());
   std::unique_ptr<replication::Replicator> replicator;
   if (peer_auth) {
     replication::ReplicatorOptions replication_options;
     replication_options.ca_file = flags.peer_ca;
-    replication_options.ready_lag = flags.ready_lag;
+    replication_options.ready_lag = *flags.ready_lag;
+    replication_options.anti_entropy_interval = std::chrono::milliseconds(
+        static_cast<int64_t>(flags.anti_entropy_interval * 1000));
+    // A version younger than a few intervals of a busy peer may still be in
+    // flight; never wait longer than the interval itself to repair.
+    replication_options.anti_entropy_grace = std::min(
+        replication_options.anti_entropy_grace,
+        std::max(std::chrono::milliseconds(1000), replication_options.anti_entropy_interval));
     replicator = std::make_unique<replication::Replicator>(
         store->get(), peer_auth, settings->peers, replication_options, SystemClock::Default());
     server.set_replicator(replicator.get());
@@ -199,10 +255,22 @@ int RunNode(const NodeFlags& given) {
     spdlog::error("{}", st.message());
     return 1;
   }
-  spdlog::info("tandem node {} serving the DynamoDB API on http://{}:{} (data in {})",
-               flags.region, host, server.port(), flags.data_dir);
+  spdlog::info("tandem node {} serving the DynamoDB API on {}://{}:{} (data in {})", flags.region,
+               server.scheme(), host, server.port(), flags.data_dir);
   if (replicator) {
-    for (const auto& p : settings->peers) spdlog::info("peer {} at {}", p.region, p.url);
+    for (const auto& p : settings->peers) {
+      spdlog::info("peer {} at {}", p.region, p.url);
+      if (!IsLoopbackPlainOrTls(p.url)) {
+        spdlog::warn(
+            "replication to {} is not encrypted: use an https:// peer URL across "
+            "networks (plain http:// is for loopback and tests)",
+            p.region);
+      }
+    }
+    spdlog::info(
+        "ready after a start once every reachable peer has fewer than {} records to "
+        "ship here",
+        *flags.ready_lag);
     replicator->Start();
   }
 

@@ -3,13 +3,14 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace tandem::cli {
 
 struct NodeFlags {
-  std::string config;          // deployment TOML; flags below override it
+  std::string config;  // deployment TOML; flags below override it
   std::string region;
   std::string listen;
   std::string data_dir;
@@ -17,7 +18,13 @@ struct NodeFlags {
   std::vector<std::string> peers;  // REGION=URL
   std::string cluster_secret;
   std::string peer_ca;
-  uint64_t ready_lag = 100;  // /health is 503 until peers' backlog here is below this
+  std::string tls_cert;  // with tls_key: serve HTTPS only
+  std::string tls_key;
+  // /health is 503 until peers' backlog here is below this; unset: the
+  // deployment file's ready_lag, else 100.
+  std::optional<uint64_t> ready_lag;
+  // Seconds between anti-entropy comparisons with each peer; 0 turns it off.
+  double anti_entropy_interval = 30;
 };
 
 void AddNodeFlags(CLI::App* app, NodeFlags* flags);

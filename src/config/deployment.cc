@@ -43,6 +43,19 @@ class Reader {
     return Status::OK();
   }
 
+  // A positive integer member; absent leaves `out` unset.
+  Status PositiveInteger(const toml::table& table, const char* key, std::optional<uint64_t>* out) {
+    const toml::node* node = table.get(key);
+    if (node == nullptr) return Status::OK();
+    const auto* i = node->as_integer();
+    if (i == nullptr || i->get() < 1) {
+      return Status::InvalidArgument(Where(path_, node->source()) + ": '" + key +
+                                     "' must be a positive integer");
+    }
+    *out = static_cast<uint64_t>(i->get());
+    return Status::OK();
+  }
+
   Status NoUnknownKeys(const toml::table& table, std::initializer_list<const char*> known,
                        const char* section) {
     for (const auto& [key, node] : table) {
@@ -93,7 +106,10 @@ StatusOr<Deployment> ParseDeployment(std::string_view text, const std::string& p
   d.path = path;
   if (const toml::node* cluster = root.get("cluster")) {
     const toml::table* t = cluster->as_table();
-    if (t == nullptr) return Status::InvalidArgument(Where(path, cluster->source()) + ": [cluster] must be a table");
+    if (t == nullptr) {
+      return Status::InvalidArgument(Where(path, cluster->source()) +
+                                     ": [cluster] must be a table");
+    }
     TANDEM_RETURN_IF_ERROR(r.String(*t, "secret_file", false, &d.cluster.secret_file, true));
     TANDEM_RETURN_IF_ERROR(r.String(*t, "ca_file", false, &d.cluster.ca_file, true));
   }
@@ -106,9 +122,10 @@ StatusOr<Deployment> ParseDeployment(std::string_view text, const std::string& p
     std::set<std::string> regions;
     for (const toml::node& n : *arr) {
       const toml::table& t = *n.as_table();
-      TANDEM_RETURN_IF_ERROR(r.NoUnknownKeys(
-          t, {"region", "listen", "url", "data_dir", "credentials", "tls_cert", "tls_key"},
-          "[node]"));
+      TANDEM_RETURN_IF_ERROR(r.NoUnknownKeys(t,
+                                             {"region", "listen", "url", "data_dir", "credentials",
+                                              "tls_cert", "tls_key", "ready_lag"},
+                                             "[node]"));
       NodeConfig node;
       TANDEM_RETURN_IF_ERROR(r.String(t, "region", true, &node.region));
       TANDEM_RETURN_IF_ERROR(r.String(t, "listen", true, &node.listen));
@@ -117,6 +134,7 @@ StatusOr<Deployment> ParseDeployment(std::string_view text, const std::string& p
       TANDEM_RETURN_IF_ERROR(r.String(t, "credentials", false, &node.credentials, true));
       TANDEM_RETURN_IF_ERROR(r.String(t, "tls_cert", false, &node.tls_cert, true));
       TANDEM_RETURN_IF_ERROR(r.String(t, "tls_key", false, &node.tls_key, true));
+      TANDEM_RETURN_IF_ERROR(r.PositiveInteger(t, "ready_lag", &node.ready_lag));
       if (!ValidHostPort(node.listen)) {
         return Status::InvalidArgument(Where(path, t.get("listen")->source()) +
                                        ": listen must be HOST:PORT, got '" + node.listen + "'");
@@ -133,8 +151,8 @@ StatusOr<Deployment> ParseDeployment(std::string_view text, const std::string& p
                                        ": url must start with http:// or https://");
       }
       if (!regions.insert(node.region).second) {
-        return Status::InvalidArgument(Where(path, t.get("region")->source()) +
-                                       ": region '" + node.region + "' appears twice");
+        return Status::InvalidArgument(Where(path, t.get("region")->source()) + ": region '" +
+                                       node.region + "' appears twice");
       }
       d.nodes.push_back(std::move(node));
     }

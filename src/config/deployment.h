@@ -13,8 +13,10 @@
 //   url = "http://127.0.0.1:8000"     # how peers reach it (default: http://listen)
 //   data_dir = "data/us-east-1"
 //   credentials = "creds"             # optional, AWS shared-credentials file
-//   tls_cert = "node.pem"             # optional: serve HTTPS with this cert...
-//   tls_key = "node.key"              # ...and key
+//   tls_cert = "node.pem"             # optional: serve HTTPS only, with this
+//   tls_key = "node.key"              #   PEM certificate chain and key
+//   ready_lag = 100                   # optional: /health is 503 after a start
+//                                     #   until peers' backlog here is below it
 //
 // Relative paths are resolved against the file's directory. Errors name
 // file:line and the problem; an invalid file is rejected whole. Sections of
@@ -22,6 +24,7 @@
 // Plain values; thread-compatible.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -41,8 +44,9 @@ struct NodeConfig {
   std::string url;
   std::string data_dir;
   std::string credentials;
-  std::string tls_cert;
+  std::string tls_cert;  // both or neither
   std::string tls_key;
+  std::optional<uint64_t> ready_lag;  // >= 1 when set
 };
 
 struct Deployment {

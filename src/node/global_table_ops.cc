@@ -13,6 +13,7 @@
 #include "node/executor.h"
 #include "node/item_request.h"
 #include "node/request_schema.h"
+#include "replication/digest_sync.h"
 #include "replication/replicator.h"
 
 namespace tandem::node {
@@ -78,9 +79,9 @@ Status Executor::SetReplicas(const std::string& table, const std::map<std::strin
   TANDEM_RETURN_IF_ERROR(store_->UpdateTable(meta));
   // New members need what this replica already holds: re-announce it.
   if ((newly_global || !added.empty()) && !replicas.empty()) {
-    TANDEM_RETURN_IF_ERROR(store_->AnnounceTable(meta.name));
+    TANDEM_ASSIGN_OR_RETURN(const uint64_t announced, store_->AnnounceTable(meta.name));
     std::lock_guard<std::mutex> lock(backfill_mu_);
-    backfill_end_[meta.name] = store_->CommittedSeq();
+    backfill_end_[meta.name] = announced;
   }
   return Status::OK();
 }
@@ -88,6 +89,8 @@ Status Executor::SetReplicas(const std::string& table, const std::map<std::strin
 StatusOr<json::object> Executor::HandleControl(const std::string& from, const json::object& req) {
   const std::string op = MemberString(req, "op");
   const std::string table_name = MemberString(req, "table");
+  if (op == replication::kOpTableDigests) return replication::AnswerTableDigests(*store_, req);
+  if (op == replication::kOpRangeVersions) return replication::AnswerRangeVersions(*store_, req);
   if (op == "DescribeTable") {
     auto table = store_->FindTable(table_name);
     if (!table) return Status::NotFound("table " + table_name + " not found in " + store_->region());

@@ -1,5 +1,6 @@
 // Server: the node's HTTP/1.1 front end (DynamoDB JSON 1.0 API, /health,
-// /metrics, GET / liveness).
+// /metrics, GET / liveness), over plain TCP or, when given a certificate and
+// key (ServerOptions::tls), over TLS only (tls.h).
 //
 // Protection comes before parsing, as in Alternator: a connection cap, a
 // body-size cap (413), then the media type, JSON, operation and SigV4
@@ -17,25 +18,25 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
-#include <span>
-
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/thread_pool.hpp>
 
 #include "auth/sigv4.h"
 #include "common/clock.h"
 #include "common/status.h"
 #include "node/executor.h"
 #include "node/metrics.h"
+#include "node/tls.h"
 #include "replication/replicator.h"
 #include "storage/store.h"
 
@@ -43,12 +44,17 @@ namespace tandem::node {
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
-  uint16_t port = 8000;                  // 0 picks a free port
-  size_t max_body_bytes = 16 << 20;      // larger requests get 413
-  size_t max_connections = 4096;         // beyond: accepted and closed at once
-  size_t io_threads = 0;                 // 0: one per core
-  size_t writer_threads = 64;            // concurrent blocking writes (group commit width)
+  uint16_t port = 8000;              // 0 picks a free port
+  size_t max_body_bytes = 16 << 20;  // larger requests get 413
+  size_t max_connections = 4096;     // beyond: accepted and closed at once
+  size_t io_threads = 0;             // 0: one per core
+  size_t writer_threads = 64;        // concurrent blocking writes (group commit width)
+  TlsFiles tls;                      // both set: serve HTTPS only; both empty: plain HTTP
+  // A TLS connection that has not completed its handshake by then is closed.
+  std::chrono::milliseconds tls_handshake_timeout{10'000};
 };
+
+class SessionBase;
 
 class Server {
  public:
@@ -56,9 +62,14 @@ class Server {
          storage::Store* store, const Clock* clock);
   ~Server();
 
-  // Binds and starts accepting. Fails with IOError naming the address.
+  // Loads the TLS certificate and key if configured, binds and starts
+  // accepting. Fails with InvalidArgument naming the file when the
+  // certificate or key cannot be used, IOError naming the address when it
+  // cannot listen.
   Status Start();
   uint16_t port() const { return bound_port_; }
+  // "https" when serving TLS, else "http".
+  const char* scheme() const { return tls_ ? "https" : "http"; }
   // Stops accepting, finishes in-flight requests, closes idle connections.
   void Stop();
   // Blocks until Stop() has completed: connections closed, threads joined.
@@ -81,14 +92,13 @@ class Server {
                std::span<const auth::Header> headers, std::string_view body);
 
   // Whether a request must run on the writer pool (it waits for a WAL sync).
-  static bool Blocks(std::string_view method, std::string_view target,
-                     std::string_view amz_target);
+  static bool Blocks(std::string_view method, std::string_view target, std::string_view amz_target);
 
  private:
+  template <class Stream>
   friend class Session;
   void DoAccept();
-  void SessionStarted(const std::shared_ptr<class Session>& session);
-  void SessionEnded(class Session* session);
+  void SessionEnded(SessionBase* session);
   Reply HandleApi(std::span<const auth::Header> headers, std::string_view method,
                   std::string_view path, std::string_view query, std::string_view body);
   Reply HandleHealth();
@@ -102,6 +112,7 @@ class Server {
   Metrics metrics_;
   replication::Replicator* replicator_ = nullptr;
 
+  std::unique_ptr<boost::asio::ssl::context> tls_;  // null: plain HTTP
   boost::asio::io_context io_;
   std::unique_ptr<boost::asio::thread_pool> writers_;
   std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor_;
@@ -111,7 +122,7 @@ class Server {
   bool waited_ = false;
 
   std::mutex sessions_mu_;
-  std::map<class Session*, std::weak_ptr<class Session>> sessions_;
+  std::map<SessionBase*, std::weak_ptr<SessionBase>> sessions_;
 };
 
 }  // namespace tandem::node

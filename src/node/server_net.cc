@@ -1,8 +1,9 @@
 // The network side of the Server: accepting, one Session per connection on
-// the I/O threads, the writer pool, and orderly shutdown. Request handling is
-// in server.cc.
+// the I/O threads (plain or TLS), the writer pool, and orderly shutdown.
+// Request handling is in server.cc; the TLS context in tls.cc.
 #include <openssl/rand.h>
 #include <spdlog/spdlog.h>
+#include <zlib.h>
 
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/dispatch.hpp>
@@ -13,9 +14,10 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <optional>
 #include <random>
-#include <zlib.h>
+#include <type_traits>
 
 #include "node/server.h"
 
@@ -23,6 +25,7 @@ namespace tandem::node {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 
 namespace {
@@ -49,26 +52,74 @@ std::string RequestId() {
 
 }  // namespace
 
-// One keep-alive connection. All of its handlers run on its strand; a request
-// that blocks is computed on the writer pool and its reply posted back.
-class Session : public std::enable_shared_from_this<Session> {
+// What the server needs of a session whatever its stream type.
+class SessionBase {
  public:
-  Session(Server* server, tcp::socket socket)
-      : server_(server), stream_(std::move(socket)), drain_timer_(stream_.get_executor()) {}
-
-  void Start() {
-    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Read(); });
-  }
-
+  virtual ~SessionBase() = default;
+  virtual void Start() = 0;
   // Called at shutdown: an idle connection closes now; a busy one closes
   // after writing the reply it is working on.
-  void StopWhenIdle() {
-    asio::post(stream_.get_executor(), [self = shared_from_this()] {
+  virtual void StopWhenIdle() = 0;
+};
+
+// One keep-alive connection over `Stream`: beast::tcp_stream (plain HTTP) or
+// beast::ssl_stream<beast::tcp_stream> (HTTPS). All of its handlers run on its
+// strand; a request that blocks is computed on the writer pool and its reply
+// posted back. The stream type is a template parameter so that the plain path
+// pays nothing for TLS.
+template <class Stream>
+class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
+ public:
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+
+  // `stream_args` after the socket: the TLS context, for HTTPS.
+  template <class... StreamArgs>
+  Session(Server* server, tcp::socket socket, StreamArgs&... stream_args)
+      : server_(server),
+        stream_(std::move(socket), stream_args...),
+        drain_timer_(stream_.get_executor()) {}
+
+  void Start() override {
+    asio::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
+      if constexpr (kTls) {
+        self->Handshake();
+      } else {
+        self->Read();
+      }
+    });
+  }
+
+  void StopWhenIdle() override {
+    asio::post(stream_.get_executor(), [self = this->shared_from_this()] {
       if (self->idle_) self->Close();
     });
   }
 
  private:
+  tcp::socket& Socket() { return beast::get_lowest_layer(stream_).socket(); }
+
+  // TLS only: the handshake has a deadline; a client that connects and never
+  // completes it (or speaks plain HTTP) is dropped.
+  void Handshake() {
+    if (server_->stopping_.load()) {
+      Close();
+      return;
+    }
+    idle_ = true;  // nothing to finish yet: Stop() may close it
+    beast::get_lowest_layer(stream_).expires_after(server_->options_.tls_handshake_timeout);
+    stream_.async_handshake(ssl::stream_base::server,
+                            [self = this->shared_from_this()](beast::error_code ec) {
+                              beast::get_lowest_layer(self->stream_).expires_never();
+                              if (ec) {
+                                spdlog::debug("TLS handshake failed: {}", ec.message());
+                                self->Close();
+                                return;
+                              }
+                              self->handshaken_ = true;
+                              self->Read();
+                            });
+  }
+
   void Read() {
     if (server_->stopping_.load()) {
       Close();
@@ -79,7 +130,7 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->header_limit(64 * 1024);
     idle_ = true;
     http::async_read(stream_, buffer_, *parser_,
-                     beast::bind_front_handler(&Session::OnRead, shared_from_this()));
+                     beast::bind_front_handler(&Session::OnRead, this->shared_from_this()));
   }
 
   void OnRead(beast::error_code ec, size_t) {
@@ -94,8 +145,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     request_ = parser_->release();
     keep_alive_ = request_.keep_alive();
-    const std::string_view method(request_.method_string().data(),
-                                  request_.method_string().size());
+    const std::string_view method(request_.method_string().data(), request_.method_string().size());
     const std::string_view target(request_.target().data(), request_.target().size());
     auto amz = request_.find("x-amz-target");
     const std::string_view amz_target =
@@ -107,21 +157,21 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     // Keep the I/O loop alive until the reply is back on this strand.
     auto guard = asio::make_work_guard(server_->io_);
-    asio::post(*server_->writers_, [self = shared_from_this(), guard = std::move(guard)]() mutable {
-      Server::Reply reply = self->Compute();
-      asio::post(self->stream_.get_executor(),
-                 [self, reply = std::move(reply), guard = std::move(guard)]() mutable {
-                   self->Respond(std::move(reply));
-                 });
-    });
+    asio::post(*server_->writers_,
+               [self = this->shared_from_this(), guard = std::move(guard)]() mutable {
+                 Server::Reply reply = self->Compute();
+                 asio::post(self->stream_.get_executor(),
+                            [self, reply = std::move(reply), guard = std::move(guard)]() mutable {
+                              self->Respond(std::move(reply));
+                            });
+               });
   }
 
   Server::Reply Compute() {
     headers_.clear();
     for (const auto& field : request_) {
-      headers_.push_back(
-          {std::string_view(field.name_string().data(), field.name_string().size()),
-           std::string_view(field.value().data(), field.value().size())});
+      headers_.push_back({std::string_view(field.name_string().data(), field.name_string().size()),
+                          std::string_view(field.value().data(), field.value().size())});
     }
     return server_->Handle(
         std::string_view(request_.method_string().data(), request_.method_string().size()),
@@ -141,13 +191,17 @@ class Session : public std::enable_shared_from_this<Session> {
     response_->body() = std::move(reply.body);
     response_->prepare_payload();
     http::async_write(stream_, *response_,
-                      beast::bind_front_handler(&Session::OnWrite, shared_from_this()));
+                      beast::bind_front_handler(&Session::OnWrite, this->shared_from_this()));
   }
 
   void OnWrite(beast::error_code ec, size_t) {
     response_.reset();
-    if (ec || !keep_alive_) {
+    if (ec) {
       Close();
+      return;
+    }
+    if (!keep_alive_) {
+      CloseAfterReply();
       return;
     }
     Read();
@@ -162,29 +216,47 @@ class Session : public std::enable_shared_from_this<Session> {
     response_->body() = "Request Entity Too Large";
     response_->prepare_payload();
     http::async_write(stream_, *response_,
-                      [self = shared_from_this()](beast::error_code ec, size_t) {
+                      [self = this->shared_from_this()](beast::error_code ec, size_t) {
                         if (ec) {
                           self->Close();
                           return;
                         }
                         beast::error_code ignored;
-                        self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+                        self->Socket().shutdown(tcp::socket::shutdown_send, ignored);
                         self->drain_timer_.expires_after(std::chrono::seconds(2));
-                        self->drain_timer_.async_wait(
-                            [self](beast::error_code) { self->Close(); });
+                        self->drain_timer_.async_wait([self](beast::error_code) { self->Close(); });
                         self->Drain();
                       });
   }
 
+  // Reads below TLS, if any: what is left is discarded unread.
   void Drain() {
-    stream_.socket().async_read_some(
-        asio::buffer(scratch_), [self = shared_from_this()](beast::error_code ec, size_t) {
-          if (ec) {
-            self->Close();
-            return;
-          }
-          self->Drain();
-        });
+    Socket().async_read_some(asio::buffer(scratch_),
+                             [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                               if (ec) {
+                                 self->Close();
+                                 return;
+                               }
+                               self->Drain();
+                             });
+  }
+
+  // The connection ends after a reply that said "Connection: close". Over
+  // TLS the session is shut down properly first (close_notify, waiting a
+  // moment for the client's), so the client can tell the end from a cut.
+  // Everywhere else (errors, idle connections at Stop) the socket is simply
+  // closed: every reply is length-delimited, so nothing can be truncated
+  // unnoticed.
+  void CloseAfterReply() {
+    if constexpr (kTls) {
+      if (handshaken_ && !closed_) {
+        beast::get_lowest_layer(stream_).expires_after(kShutdownTimeout);
+        stream_.async_shutdown(
+            [self = this->shared_from_this()](beast::error_code) { self->Close(); });
+        return;
+      }
+    }
+    Close();
   }
 
   void Close() {
@@ -192,13 +264,15 @@ class Session : public std::enable_shared_from_this<Session> {
     closed_ = true;
     beast::error_code ec;
     drain_timer_.cancel();
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-    stream_.socket().close(ec);
+    Socket().shutdown(tcp::socket::shutdown_both, ec);
+    Socket().close(ec);
     server_->SessionEnded(this);
   }
 
+  static constexpr std::chrono::seconds kShutdownTimeout{1};
+
   Server* server_;
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   http::request<http::string_body> request_;
@@ -209,7 +283,11 @@ class Session : public std::enable_shared_from_this<Session> {
   bool keep_alive_ = true;
   bool idle_ = false;
   bool closed_ = false;
+  bool handshaken_ = false;  // TLS only
 };
+
+using PlainSession = Session<beast::tcp_stream>;
+using TlsSession = Session<beast::ssl_stream<beast::tcp_stream>>;
 
 Server::Server(ServerOptions options, Executor* executor, const auth::SigV4Verifier* verifier,
                storage::Store* store, const Clock* clock)
@@ -225,6 +303,9 @@ Server::~Server() {
 }
 
 Status Server::Start() {
+  if (options_.tls.enabled()) {
+    TANDEM_ASSIGN_OR_RETURN(tls_, MakeServerTlsContext(options_.tls));
+  }
   beast::error_code ec;
   auto address = asio::ip::make_address(options_.host, ec);
   if (ec) return Status::InvalidArgument("invalid listen address '" + options_.host + "'");
@@ -248,8 +329,7 @@ Status Server::Start() {
 }
 
 void Server::DoAccept() {
-  acceptor_->async_accept(asio::make_strand(io_), [this](beast::error_code ec,
-                                                         tcp::socket socket) {
+  acceptor_->async_accept(asio::make_strand(io_), [this](beast::error_code ec, tcp::socket socket) {
     if (ec) {
       if (!stopping_.load() && ec != asio::error::operation_aborted) DoAccept();
       return;
@@ -257,7 +337,12 @@ void Server::DoAccept() {
     if (stopping_.load()) return;
     beast::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
-    auto session = std::make_shared<Session>(this, std::move(socket));
+    std::shared_ptr<SessionBase> session;
+    if (tls_) {
+      session = std::make_shared<TlsSession>(this, std::move(socket), *tls_);
+    } else {
+      session = std::make_shared<PlainSession>(this, std::move(socket));
+    }
     {
       std::lock_guard<std::mutex> lock(sessions_mu_);
       if (sessions_.size() >= options_.max_connections) {
@@ -271,7 +356,7 @@ void Server::DoAccept() {
   });
 }
 
-void Server::SessionEnded(Session* session) {
+void Server::SessionEnded(SessionBase* session) {
   std::lock_guard<std::mutex> lock(sessions_mu_);
   sessions_.erase(session);
 }
@@ -284,7 +369,7 @@ void Server::Stop() {
       acceptor_->close(ec);
     });
   }
-  std::vector<std::shared_ptr<Session>> live;
+  std::vector<std::shared_ptr<SessionBase>> live;
   {
     std::lock_guard<std::mutex> lock(sessions_mu_);
     for (auto& [ptr, weak] : sessions_) {

@@ -43,9 +43,24 @@ StatusOr<PeerUrl> PeerUrl::Parse(std::string_view url) {
   if (out.host.size() >= 2 && out.host.front() == '[' && out.host.back() == ']') {
     out.host = out.host.substr(1, out.host.size() - 2);
   }
-  if (out.host.empty()) return Status::InvalidArgument("peer URL without host: " + std::string(url));
+  if (out.host.empty())
+    return Status::InvalidArgument("peer URL without host: " + std::string(url));
   return out;
 }
+
+namespace {
+// Beast's stream timeouts apply to asynchronous operations only, so each
+// operation runs on the client's own io_context until it completes or its
+// deadline closes the stream.
+template <class Start>
+beast::error_code RunOp(asio::io_context& io, Start start) {
+  beast::error_code result = asio::error::would_block;
+  start([&result](beast::error_code ec, auto&&...) { result = ec; });
+  io.restart();
+  io.run();
+  return result;
+}
+}  // namespace
 
 struct PeerClient::Impl {
   PeerUrl url;
@@ -84,15 +99,18 @@ struct PeerClient::Impl {
       plain.emplace(io);
     }
     Lowest().expires_after(timeout);
-    Lowest().connect(endpoints, ec);
+    ec = RunOp(io, [&](auto handler) { Lowest().async_connect(endpoints, handler); });
     if (ec) {
       return Status::Unavailable("cannot connect to " + url.host + ":" + url.port + ": " +
                                  ec.message());
     }
     Lowest().socket().set_option(tcp::no_delay(true), ec);
     if (secure) {
-      secure->handshake(ssl::stream_base::client, ec);
-      if (ec) return Status::Unavailable("TLS handshake with " + url.host + " failed: " + ec.message());
+      Lowest().expires_after(timeout);
+      ec = RunOp(io,
+                 [&](auto handler) { secure->async_handshake(ssl::stream_base::client, handler); });
+      if (ec)
+        return Status::Unavailable("TLS handshake with " + url.host + " failed: " + ec.message());
     }
     connected = true;
     return Status::OK();
@@ -143,24 +161,26 @@ StatusOr<HttpResponse> PeerClient::Send(const char* method, const std::string& p
     beast::error_code ec;
     impl_->Lowest().expires_after(timeout);
     if (impl_->secure) {
-      http::write(*impl_->secure, req, ec);
+      ec = RunOp(impl_->io, [&](auto h) { http::async_write(*impl_->secure, req, h); });
     } else {
-      http::write(*impl_->plain, req, ec);
+      ec = RunOp(impl_->io, [&](auto h) { http::async_write(*impl_->plain, req, h); });
     }
     http::response_parser<http::string_body> parser;
     parser.body_limit(256u << 20);
     if (!ec) {
       if (impl_->secure) {
-        http::read(*impl_->secure, impl_->buffer, parser, ec);
+        ec = RunOp(impl_->io,
+                   [&](auto h) { http::async_read(*impl_->secure, impl_->buffer, parser, h); });
       } else {
-        http::read(*impl_->plain, impl_->buffer, parser, ec);
+        ec = RunOp(impl_->io,
+                   [&](auto h) { http::async_read(*impl_->plain, impl_->buffer, parser, h); });
       }
     }
     if (ec) {
       impl_->Reset();
       if (reused && attempt == 0 && ec != beast::error::timeout) continue;
-      return Status::Unavailable(std::string(method) + " " + path + " to " + impl_->url.host +
-                                 ":" + impl_->url.port + " failed: " + ec.message());
+      return Status::Unavailable(std::string(method) + " " + path + " to " + impl_->url.host + ":" +
+                                 impl_->url.port + " failed: " + ec.message());
     }
     auto res = parser.release();
     if (!res.keep_alive()) impl_->Reset();

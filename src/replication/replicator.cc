@@ -5,13 +5,17 @@
 #include <boost/json.hpp>
 #include <condition_variable>
 
+#include "replication/control_call.h"
 #include "replication/peer_client.h"
 #include "replication/wire.h"
 
 namespace tandem::replication {
 namespace {
 
-constexpr double kLatencyBoundsMs[] = {1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000};
+// Fine below 100 ms so the bench can read p50/p99 against RTT + 50 ms.
+constexpr double kLatencyBoundsMs[] = {1,   2,   5,   10,  15,   20,   25,   30,
+                                       40,  50,  60,  70,  80,   90,   100,  125,
+                                       150, 200, 250, 500, 1000, 2500, 5000, 10000};
 
 }  // namespace
 
@@ -59,15 +63,17 @@ void Replicator::Start() {
     s->thread = std::thread([this, raw] { Ship(raw); });
   }
   watcher_ = std::thread([this] { Watch(); });
+  if (options_.anti_entropy_interval.count() > 0) {
+    anti_entropy_thread_ = std::thread([this] { AntiEntropyLoop(); });
+  }
 }
 
 void Replicator::Stop() {
   if (stopping_.exchange(true)) return;
-  {
-    std::lock_guard<std::mutex> lock(watch_mu_);
-  }
+  { std::lock_guard<std::mutex> lock(watch_mu_); }
   watch_cv_.notify_all();
   if (watcher_.joinable()) watcher_.join();
+  if (anti_entropy_thread_.joinable()) anti_entropy_thread_.join();
   store_->NotifyWaiters();
   for (auto& s : shippers_) {
     if (s->thread.joinable()) s->thread.join();
@@ -88,21 +94,26 @@ void Replicator::Ship(Shipper* s) {
       store_->WaitForCommit(cursor, std::chrono::milliseconds(500));
       continue;
     }
+    const uint64_t committed = store_->CommittedSeq();
     auto records = store_->ReadChanges(cursor, options_.batch_records);
-    if (!records.ok() || records->empty()) {
+    if (!records.ok()) {
       store_->WaitForCommit(cursor, std::chrono::milliseconds(100));
       continue;
     }
     Batch batch;
     batch.source_region = store_->region();
     batch.first_seq = cursor + 1;
-    batch.last_seq = records->back().seq;
+    // No record up to `committed` (sequence numbers of failed commits, or a
+    // jump after a restore, leave holes): the cursor just moves past them.
+    batch.last_seq = records->empty() ? committed : records->back().seq;
     size_t bytes = 0;
     for (auto& r : *records) {
-      if (r.meta.origin == peer_id) continue;  // the peer's own write coming back
+      // The peer's own write coming back, unless anti-entropy found it lacks it.
+      if (r.meta.origin == peer_id && !r.resend) continue;
       auto table = store_->FindTable(r.table);
       if (!table || !table->ReplicatesTo(s->peer.region)) continue;
-      bytes += r.table.size() + 64 + (r.image ? 256 : 0);
+      // The encoded size: the peer refuses bodies past its request limit.
+      bytes += r.table.size() + 64 + (r.image ? storage::EncodeItem(*r.image).size() : 0);
       batch.records.push_back(std::move(r));
       if (bytes > options_.batch_bytes) {
         batch.last_seq = batch.records.back().seq;
@@ -148,8 +159,8 @@ void Replicator::Ship(Shipper* s) {
     // Sleep out the backoff, but wake promptly on Stop().
     const auto until = std::chrono::steady_clock::now() + backoff;
     while (!stopping_.load() && std::chrono::steady_clock::now() < until) {
-      store_->WaitForCommit(UINT64_MAX, std::min<std::chrono::milliseconds>(
-                                            backoff, std::chrono::milliseconds(100)));
+      store_->WaitForCommit(
+          UINT64_MAX, std::min<std::chrono::milliseconds>(backoff, std::chrono::milliseconds(100)));
     }
     backoff = std::min(backoff * 2, options_.max_backoff);
   }
@@ -184,27 +195,29 @@ Replicator::Answer Replicator::HandleApply(std::span<const auth::Header> headers
   }
   auto applied = store_->ApplyReplicated(batch->source_region, batch->last_seq, batch->records);
   if (!applied.ok()) {
-    const int status = applied.status().code() == Status::Code::kNotFound ? 409 : 503;
+    // A batch that cannot fit this replica is refused (400) and stays with
+    // the sender, logged there; a failing disk (503) is retried.
+    const int status = applied.status().code() == Status::Code::kInvalidArgument ? 400 : 503;
     return {status,
             boost::json::serialize(boost::json::object{{"error", applied.status().message()}})};
   }
   SourceStats* stats = StatsFor(batch->source_region);
   stats->applied.fetch_add(applied->applied);
   stats->discarded.fetch_add(applied->discarded);
+  stats->no_table.fetch_add(applied->no_table);
   stats->bytes.fetch_add(body.size());
   const uint64_t now_ms = static_cast<uint64_t>(clock_->NowMicros() / 1000);
   for (const auto& r : batch->records) {
     const uint64_t written_ms = storage::HybridClock::PhysicalMillis(r.meta.hlc);
     const uint64_t latency = now_ms > written_ms ? now_ms - written_ms : 0;
     int b = 0;
-    while (b < kLatencyBuckets && static_cast<double>(latency) > kLatencyBoundsMs[b]) ++b;
+    while (b<kLatencyBuckets&& static_cast<double>(latency)> kLatencyBoundsMs[b]) ++b;
     stats->latency[b].fetch_add(1);
     stats->latency_sum_ms.fetch_add(latency);
   }
-  return {200, boost::json::serialize(boost::json::object{
-                   {"acked", batch->last_seq},
-                   {"applied", applied->applied},
-                   {"discarded", applied->discarded}})};
+  return {200, boost::json::serialize(boost::json::object{{"acked", batch->last_seq},
+                                                          {"applied", applied->applied},
+                                                          {"discarded", applied->discarded}})};
 }
 
 bool Replicator::HasPeer(std::string_view region) const {
@@ -221,33 +234,13 @@ StatusOr<boost::json::object> Replicator::CallPeer(const std::string& region,
     if (p.region == region) peer = &p;
   }
   if (peer == nullptr) return Status::NotFound("region " + region + " is not a peer of this node");
-  const std::string body = boost::json::serialize(request);
   std::lock_guard<std::mutex> lock(control_mu_);
   auto& client = control_clients_[region];
   if (!client) {
     TANDEM_ASSIGN_OR_RETURN(PeerUrl url, PeerUrl::Parse(peer->url));
     client = std::make_unique<PeerClient>(url, options_.ca_file);
   }
-  TANDEM_ASSIGN_OR_RETURN(
-      HttpResponse response,
-      client->Post(kControlPath, auth_->Sign("POST", kControlPath, body), body,
-                   options_.request_timeout));
-  boost::system::error_code ec;
-  boost::json::value parsed = boost::json::parse(response.body, ec);
-  if (ec || !parsed.is_object()) {
-    return Status::Unavailable("peer " + region + " answered " + std::to_string(response.status) +
-                               " with a malformed body");
-  }
-  if (response.status != 200) {
-    const auto* msg = parsed.as_object().if_contains("error");
-    const std::string text = msg != nullptr && msg->is_string() ? std::string(msg->as_string())
-                                                                : response.body;
-    if (response.status == 404) return Status::NotFound(text);
-    if (response.status == 400) return Status::InvalidArgument(text);
-    if (response.status == 409) return Status::AlreadyExists(text);
-    return Status::Unavailable("peer " + region + ": " + text);
-  }
-  return std::move(parsed.as_object());
+  return PostControl(client.get(), *auth_, request, options_.request_timeout, "peer " + region);
 }
 
 Replicator::Answer Replicator::HandleControl(std::span<const auth::Header> headers,
@@ -267,12 +260,20 @@ Replicator::Answer Replicator::HandleControl(std::span<const auth::Header> heade
   if (!result.ok()) {
     int status = 503;
     switch (result.status().code()) {
-      case Status::Code::kNotFound: status = 404; break;
-      case Status::Code::kInvalidArgument: status = 400; break;
-      case Status::Code::kAlreadyExists: status = 409; break;
-      default: break;
+      case Status::Code::kNotFound:
+        status = 404;
+        break;
+      case Status::Code::kInvalidArgument:
+        status = 400;
+        break;
+      case Status::Code::kAlreadyExists:
+        status = 409;
+        break;
+      default:
+        break;
     }
-    return {status, boost::json::serialize(boost::json::object{{"error", result.status().message()}})};
+    return {status,
+            boost::json::serialize(boost::json::object{{"error", result.status().message()}})};
   }
   return {200, boost::json::serialize(*result)};
 }
@@ -306,8 +307,8 @@ std::string Replicator::RenderMetrics() const {
   out += "# HELP tandem_replication_pending Change-log records not yet acknowledged by a peer.\n";
   out += "# TYPE tandem_replication_pending gauge\n";
   for (const auto& p : Peers()) {
-    out += "tandem_replication_pending{source=\"" + self + "\",destination=\"" + p.region +
-           "\"} " + std::to_string(p.pending) + "\n";
+    out += "tandem_replication_pending{source=\"" + self + "\",destination=\"" + p.region + "\"} " +
+           std::to_string(p.pending) + "\n";
   }
   out += "# HELP tandem_replication_shipped_bytes_total Replication bytes sent to a peer.\n";
   out += "# TYPE tandem_replication_shipped_bytes_total counter\n";
@@ -321,30 +322,34 @@ std::string Replicator::RenderMetrics() const {
     out += "tandem_replication_shipped_records_total{source=\"" + self + "\",destination=\"" +
            s->peer.region + "\"} " + std::to_string(s->records_shipped.load()) + "\n";
   }
-  out += "# HELP tandem_replication_incoming_backlog Records a peer still had to ship here at "
-         "its last status answer (-1: unknown).\n";
+  out +=
+      "# HELP tandem_replication_incoming_backlog Records a peer still had to ship here at "
+      "its last status answer (-1: unknown).\n";
   out += "# TYPE tandem_replication_incoming_backlog gauge\n";
   for (const auto& p : Peers()) {
-    out += "tandem_replication_incoming_backlog{source=\"" + p.region + "\",destination=\"" +
-           self + "\"} " + std::to_string(p.incoming_backlog) + "\n";
+    out += "tandem_replication_incoming_backlog{source=\"" + p.region + "\",destination=\"" + self +
+           "\"} " + std::to_string(p.incoming_backlog) + "\n";
   }
-  out += "# HELP tandem_replication_ready 1 once this node has caught up with its reachable "
-         "peers.\n";
+  out +=
+      "# HELP tandem_replication_ready 1 once this node has caught up with its reachable "
+      "peers.\n";
   out += "# TYPE tandem_replication_ready gauge\n";
   out += "tandem_replication_ready " + std::string(ready_.load() ? "1" : "0") + "\n";
   out += "# HELP tandem_tombstones_collected_total Tombstones deleted once every peer had them.\n";
   out += "# TYPE tandem_tombstones_collected_total counter\n";
-  out += "tandem_tombstones_collected_total " + std::to_string(store_->TombstonesCollected()) +
-         "\n";
+  out +=
+      "tandem_tombstones_collected_total " + std::to_string(store_->TombstonesCollected()) + "\n";
   std::lock_guard<std::mutex> lock(stats_mu_);
-  out += "# HELP tandem_replication_latency_ms Time from a write at its origin to its arrival here.\n";
+  out +=
+      "# HELP tandem_replication_latency_ms Time from a write at its origin to its arrival here.\n";
   out += "# TYPE tandem_replication_latency_ms histogram\n";
   for (const auto& s : sources_) {
     uint64_t cumulative = 0;
     for (int b = 0; b <= kLatencyBuckets; ++b) {
       cumulative += s->latency[b].load();
-      const std::string le = b < kLatencyBuckets ? std::to_string(static_cast<int>(kLatencyBoundsMs[b]))
-                                                 : std::string("+Inf");
+      const std::string le = b < kLatencyBuckets
+                                 ? std::to_string(static_cast<int>(kLatencyBoundsMs[b]))
+                                 : std::string("+Inf");
       out += "tandem_replication_latency_ms_bucket{source=\"" + s->region + "\",destination=\"" +
              self + "\",le=\"" + le + "\"} " + std::to_string(cumulative) + "\n";
     }
@@ -353,12 +358,43 @@ std::string Replicator::RenderMetrics() const {
     out += "tandem_replication_latency_ms_count{source=\"" + s->region + "\",destination=\"" +
            self + "\"} " + std::to_string(cumulative) + "\n";
   }
-  out += "# HELP tandem_replication_discarded_total Incoming versions older than the stored one "
-         "(last writer wins).\n";
+  out +=
+      "# HELP tandem_replication_discarded_total Incoming versions older than the stored one "
+      "(last writer wins).\n";
   out += "# TYPE tandem_replication_discarded_total counter\n";
   for (const auto& s : sources_) {
     out += "tandem_replication_discarded_total{source=\"" + s->region + "\"} " +
            std::to_string(s->discarded.load()) + "\n";
+  }
+  out +=
+      "# HELP tandem_replication_skipped_total Incoming versions of a table that does not "
+      "exist here (its replica was deleted in this region).\n";
+  out += "# TYPE tandem_replication_skipped_total counter\n";
+  for (const auto& s : sources_) {
+    out += "tandem_replication_skipped_total{source=\"" + s->region + "\"} " +
+           std::to_string(s->no_table.load()) + "\n";
+  }
+  out += "# HELP tandem_anti_entropy_rounds_total Comparisons of the global tables with a peer.\n";
+  out += "# TYPE tandem_anti_entropy_rounds_total counter\n";
+  for (const auto& a : anti_entropy_) {
+    out += "tandem_anti_entropy_rounds_total{destination=\"" + a->peer + "\"} " +
+           std::to_string(a->rounds.load()) + "\n";
+  }
+  out +=
+      "# HELP tandem_anti_entropy_repairs_total Keys shipped again because a peer lacked them "
+      "or held an older version.\n";
+  out += "# TYPE tandem_anti_entropy_repairs_total counter\n";
+  for (const auto& a : anti_entropy_) {
+    out += "tandem_anti_entropy_repairs_total{destination=\"" + a->peer + "\"} " +
+           std::to_string(a->repairs.load()) + "\n";
+  }
+  out +=
+      "# HELP tandem_anti_entropy_differing_ranges Key ranges whose digests differed from a "
+      "peer's at the last comparison.\n";
+  out += "# TYPE tandem_anti_entropy_differing_ranges gauge\n";
+  for (const auto& a : anti_entropy_) {
+    out += "tandem_anti_entropy_differing_ranges{destination=\"" + a->peer + "\"} " +
+           std::to_string(a->differing_ranges.load()) + "\n";
   }
   out += "# HELP tandem_replication_refused_total Replication requests refused (authentication).\n";
   out += "# TYPE tandem_replication_refused_total counter\n";

@@ -39,12 +39,11 @@
 
 #include <array>
 #include <atomic>
+#include <boost/json/object.hpp>
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <map>
-
-#include <boost/json/object.hpp>
-#include <chrono>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -75,14 +74,22 @@ struct ReplicatorOptions {
   size_t batch_bytes = 4 << 20;
   std::chrono::milliseconds request_timeout{5000};
   std::chrono::milliseconds min_backoff{50};
-  std::chrono::milliseconds max_backoff{5000};
+  // Capped low: a peer that comes back is found within a second.
+  std::chrono::milliseconds max_backoff{1000};
   std::string ca_file;  // verifies https peers
   // Ready() once every reachable peer has fewer than this many records left
   // to ship here.
   uint64_t ready_lag = 100;
-  std::chrono::milliseconds status_interval{250};  // peer status polls until ready
+  std::chrono::milliseconds status_interval{250};        // peer status polls until ready
   std::chrono::milliseconds idle_status_interval{2000};  // and after (horizons)
   std::chrono::milliseconds status_timeout{1000};
+  // Anti-entropy (anti_entropy.cc): how often each global table is compared
+  // with each peer (zero: never), how old a version must be before it counts
+  // as divergent rather than in flight, and how many differing key ranges one
+  // comparison reads (the rest wait for the next round).
+  std::chrono::milliseconds anti_entropy_interval{30000};
+  std::chrono::milliseconds anti_entropy_grace{5000};
+  size_t anti_entropy_max_ranges = 64;
 };
 
 class Replicator {
@@ -137,6 +144,11 @@ class Replicator {
   // Prometheus text for the replication metrics.
   std::string RenderMetrics() const;
 
+  // One anti-entropy round with every caught-up peer (see anti_entropy.cc);
+  // the background thread runs it every anti_entropy_interval. Returns how
+  // many keys were shipped again.
+  size_t RunAntiEntropy();
+
  private:
   struct Shipper;
   void Ship(Shipper* shipper);
@@ -159,6 +171,21 @@ class Replicator {
   void Probe(Watched* w);
   void UpdateReadiness();
 
+  // Anti-entropy (anti_entropy.cc).
+  void AntiEntropyLoop();
+  // Compares `table` with its replica in `peer`, re-ships the keys where this
+  // node's version should have won there, and adds the differing ranges to
+  // `*differing`. Returns how many keys were re-shipped.
+  StatusOr<size_t> CompareAndRepair(const storage::TableMeta& table, const std::string& peer,
+                                    size_t* differing);
+  struct AntiEntropyStats {
+    std::string peer;
+    std::atomic<uint64_t> rounds{0};
+    std::atomic<uint64_t> repairs{0};
+    std::atomic<uint64_t> differing_ranges{0};  // at the last round
+  };
+  AntiEntropyStats* AntiEntropyFor(const std::string& peer);
+
   storage::Store* store_;
   std::shared_ptr<PeerAuth> auth_;
   std::vector<Peer> peers_;
@@ -177,7 +204,7 @@ class Replicator {
   std::string not_ready_reason_ = "checking how far behind the peers this node is";
 
   // Receiver-side metrics.
-  static constexpr int kLatencyBuckets = 12;
+  static constexpr int kLatencyBuckets = 24;
   struct SourceStats {
     std::string region;
     std::array<std::atomic<uint64_t>, kLatencyBuckets + 1> latency{};  // ms buckets
@@ -185,10 +212,13 @@ class Replicator {
     std::atomic<uint64_t> applied{0};
     std::atomic<uint64_t> discarded{0};
     std::atomic<uint64_t> bytes{0};
+    std::atomic<uint64_t> no_table{0};
   };
   SourceStats* StatsFor(std::string_view region);
   mutable std::mutex stats_mu_;
   std::vector<std::unique_ptr<SourceStats>> sources_;
+  std::vector<std::unique_ptr<AntiEntropyStats>> anti_entropy_;  // under stats_mu_
+  std::thread anti_entropy_thread_;
   std::atomic<uint64_t> refused_{0};
   ControlHandler control_handler_;
   std::mutex control_mu_;  // one control client per peer, used under this lock

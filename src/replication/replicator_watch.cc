@@ -42,11 +42,12 @@ Replicator::Answer Replicator::HandleStatus(std::span<const auth::Header> header
   const bool ships = HasPeer(*source);
   // The persisted cursor: the shipper stores it before it counts as acked.
   const uint64_t shipped = ships ? store_->ShipCursor(*source) : 0;
-  return {200, boost::json::serialize(boost::json::object{
-                   {"region", store_->region()},
-                   {"committed_seq", store_->CommittedSeq()},
-                   {"shipped_seq", shipped},
-                   {"ships_to_you", ships}})};
+  return {200, boost::json::serialize(
+                   boost::json::object{{"region", store_->region()},
+                                       {"committed_seq", store_->CommittedSeq()},
+                                       {"shipped_seq", shipped},
+                                       {"received_seq", store_->ReceiveCursor(*source)},
+                                       {"ships_to_you", ships}})};
 }
 
 bool Replicator::Ready(std::string* reason) const {
@@ -84,14 +85,16 @@ void Replicator::Probe(Watched* w) {
   uint64_t shipped_here = 0;
   bool ships_here = false;
   bool answered = false;
+  boost::json::object response_object;
   if (response.ok() && response->status == 200) {
     boost::system::error_code ec;
     boost::json::value parsed = boost::json::parse(response->body, ec);
     if (!ec && parsed.is_object()) {
-      const auto& o = parsed.as_object();
+      response_object = parsed.as_object();
+      const auto& o = response_object;
       const auto* ships = o.if_contains("ships_to_you");
-      answered = GetU64(o, "committed_seq", &committed) && GetU64(o, "shipped_seq", &shipped_here) &&
-                 ships != nullptr && ships->is_bool();
+      answered = GetU64(o, "committed_seq", &committed) &&
+                 GetU64(o, "shipped_seq", &shipped_here) && ships != nullptr && ships->is_bool();
       ships_here = answered && ships->as_bool();
     }
   }
@@ -101,7 +104,21 @@ void Replicator::Probe(Watched* w) {
                      ? static_cast<int64_t>(committed > shipped_here ? committed - shipped_here : 0)
                      : -1;
   }
-  if (!answered || !ships_here) return;
+  if (!answered) return;
+  // The peer has received more of this node's log than this node has: its
+  // data was restored from a backup (or lost its last writes). New writes
+  // must not reuse those sequence numbers, or the peer would drop them as
+  // already received; anti-entropy repairs what the backup lacks.
+  uint64_t received = 0;
+  if (GetU64(response_object, "received_seq", &received) && received > store_->CommittedSeq()) {
+    spdlog::warn(
+        "{} has received this node's change log up to {}, beyond its end here ({}): "
+        "restored from a backup? New writes continue after {}",
+        w->peer.region, received, store_->CommittedSeq(), received);
+    Status st = store_->AdvanceSequence(received);
+    if (!st.ok()) spdlog::warn("cannot advance the change log: {}", st.message());
+  }
+  if (!ships_here) return;
   if (w->pending && shipped_here >= w->pending_committed) {
     store_->SetPeerHorizon(w->peer.region, w->pending_shipped);
     w->pending = false;

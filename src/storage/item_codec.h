@@ -69,6 +69,13 @@ struct VersionMeta {
   bool tombstone = false;  // the write was a delete
 };
 
+// Whether version `a` wins over `b` by last-writer-wins: the later HLC
+// timestamp, then the higher origin region id. Every replica orders the same
+// two versions the same way.
+inline bool NewerVersion(const VersionMeta& a, const VersionMeta& b) {
+  return a.hlc != b.hlc ? a.hlc > b.hlc : a.origin > b.origin;
+}
+
 inline constexpr uint8_t kRecordFormatVersion = 1;
 inline constexpr size_t kRecordHeaderSize = 14;
 

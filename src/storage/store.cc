@@ -3,17 +3,20 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
+#include <rocksdb/filter_policy.h>
 #include <rocksdb/merge_operator.h>
 #include <rocksdb/table.h>
-#include <rocksdb/filter_policy.h>
 #include <rocksdb/utilities/options_util.h>
 #include <rocksdb/write_batch.h>
 #include <rocksdb/write_buffer_manager.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstdarg>
 #include <cstring>
-#include <map>
 #include <filesystem>
+#include <map>
 
 #include "storage/key_codec.h"
 #include "storage/store_format.h"
@@ -22,13 +25,34 @@
 namespace tandem::storage {
 namespace {
 
+// RocksDB's own log goes to the node's log rather than to a LOG file in the
+// data directory: on a full disk, Debian's librocksdb (built with assertions)
+// aborts the process on a second failed write to that file.
+class SpdLogger : public rocksdb::Logger {
+ public:
+  using rocksdb::Logger::Logv;
+  explicit SpdLogger(rocksdb::InfoLogLevel level) : rocksdb::Logger(level) {}
+  void Logv(const char* format, va_list ap) override {
+    Logv(rocksdb::InfoLogLevel::INFO_LEVEL, format, ap);
+  }
+  void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) override {
+    if (level < GetInfoLogLevel()) return;
+    char buf[1024];
+    std::vsnprintf(buf, sizeof(buf), format, ap);
+    spdlog::warn("rocksdb: {}", buf);
+  }
+};
+
 constexpr char kTablePrefix[] = "table/";
 constexpr char kStatsPrefix[] = "stats/";
 constexpr char kNextTableId[] = "next_table_id";
 constexpr char kCanaryKey[] = "health/canary";
 
+using internal::DecodeChange;
+using internal::EncodeChange;
 using internal::FromRocks;
 using internal::GetFixed64;
+using internal::KeyOf;
 using internal::PutFixed64;
 using internal::SeqKey;
 
@@ -41,75 +65,30 @@ std::string StatsDelta(int64_t count, int64_t bytes) {
   return v;
 }
 
-// Adds (count, bytes) pairs: the table statistics are merged deltas, so each
-// write updates them in its own batch without a read.
+// Adds pairs of 64-bit lanes, modulo 2^64: the table statistics (count,
+// bytes) and the range digests (digest.h) are merged deltas, so each write
+// updates them in its own batch without a read.
 class StatsMergeOperator : public rocksdb::AssociativeMergeOperator {
  public:
-  bool Merge(const rocksdb::Slice& key, const rocksdb::Slice* existing,
-             const rocksdb::Slice& value, std::string* new_value,
-             rocksdb::Logger* logger) const override {
-    int64_t count = 0;
-    int64_t bytes = 0;
+  bool Merge(const rocksdb::Slice& key, const rocksdb::Slice* existing, const rocksdb::Slice& value,
+             std::string* new_value, rocksdb::Logger* logger) const override {
+    uint64_t first = 0;
+    uint64_t second = 0;
     if (existing != nullptr && existing->size() == 16) {
-      count = static_cast<int64_t>(GetFixed64(std::string_view(existing->data(), 8)));
-      bytes = static_cast<int64_t>(GetFixed64(std::string_view(existing->data() + 8, 8)));
+      first = GetFixed64(std::string_view(existing->data(), 8));
+      second = GetFixed64(std::string_view(existing->data() + 8, 8));
     }
     if (value.size() == 16) {
-      count += static_cast<int64_t>(GetFixed64(std::string_view(value.data(), 8)));
-      bytes += static_cast<int64_t>(GetFixed64(std::string_view(value.data() + 8, 8)));
+      first += GetFixed64(std::string_view(value.data(), 8));
+      second += GetFixed64(std::string_view(value.data() + 8, 8));
     }
-    *new_value = StatsDelta(count, bytes);
+    new_value->clear();
+    PutFixed64(new_value, first);
+    PutFixed64(new_value, second);
     return true;
   }
   const char* Name() const override { return "tandem.StatsAdd"; }
 };
-
-// Change-log value: table name, key item, version record (meta + image).
-std::string EncodeChange(std::string_view table, const Item& key, const VersionMeta& meta,
-                         const Item* image) {
-  std::string out;
-  std::string key_bytes = EncodeItem(key);
-  PutFixed64(&out, table.size());
-  out.append(table);
-  PutFixed64(&out, key_bytes.size());
-  out.append(key_bytes);
-  out.append(EncodeRecord(meta, image));
-  return out;
-}
-
-StatusOr<ChangeRecord> DecodeChange(uint64_t seq, std::string_view in) {
-  ChangeRecord rec;
-  rec.seq = seq;
-  auto take = [&in](std::string_view* out) {
-    if (in.size() < 8) return false;
-    uint64_t n = GetFixed64(in);
-    in.remove_prefix(8);
-    if (in.size() < n) return false;
-    *out = in.substr(0, n);
-    in.remove_prefix(n);
-    return true;
-  };
-  std::string_view table;
-  std::string_view key;
-  if (!take(&table) || !take(&key)) return Status::Internal("corrupt change-log record");
-  rec.table = std::string(table);
-  TANDEM_ASSIGN_OR_RETURN(rec.key, DecodeItem(key));
-  TANDEM_ASSIGN_OR_RETURN(rec.meta, DecodeRecordMeta(in));
-  if (!rec.meta.tombstone) {
-    TANDEM_ASSIGN_OR_RETURN(Item image, DecodeRecordItem(in));
-    rec.image = std::move(image);
-  }
-  return rec;
-}
-
-// The item key of `key` in `table`; the key attributes were validated by the
-// caller against the schema.
-std::string KeyOf(const TableMeta& table, const Item& key) {
-  const Value& hash = key.at(table.hash_key.name);
-  const Value* range = nullptr;
-  if (table.range_key) range = &key.at(table.range_key->name);
-  return ItemKey(table.id, hash, range);
-}
 
 class RocksCursor : public Store::Cursor {
  public:
@@ -196,6 +175,7 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const Options& options) {
   db_options.enable_pipelined_write = false;
   db_options.keep_log_file_num = 4;
   db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  db_options.info_log = std::make_shared<SpdLogger>(rocksdb::InfoLogLevel::WARN_LEVEL);
 
   // One memory budget for reads and writes. The memtables of every column
   // family are charged to the block cache (WriteBufferManager with a cache),
@@ -284,8 +264,7 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const Options& options) {
     if (s.ToString().find("lock") != std::string::npos ||
         s.ToString().find("Resource temporarily unavailable") != std::string::npos) {
       return Status::FailedPrecondition("data directory " + options.dir +
-                                        " is in use by another tandem node (" + s.ToString() +
-                                        ")");
+                                        " is in use by another tandem node (" + s.ToString() + ")");
     }
     return Status::IOError("cannot open the store in " + options.dir + ": " + s.ToString());
   }
@@ -301,15 +280,19 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const Options& options) {
   it->SeekToLast();
   if (it->Valid()) {
     store->last_seq_ = GetFixed64(std::string_view(it->key().data(), it->key().size()));
-    auto rec = DecodeChange(store->last_seq_,
-                            std::string_view(it->value().data(), it->value().size()));
+    auto rec =
+        DecodeChange(store->last_seq_, std::string_view(it->value().data(), it->value().size()));
     if (rec.ok()) store->hlc_->Observe(rec->meta.hlc);
   }
+  store->last_seq_ =
+      std::max(store->last_seq_, store->ReadCursor(std::string(internal::kSeqFloorKey)));
   TANDEM_RETURN_IF_ERROR(store->LoadCatalog());
+  if (!store->DigestsMaintained()) TANDEM_RETURN_IF_ERROR(store->RecomputeDigests());
   if (options.maintenance_interval.count() > 0) {
     Store* raw_store = store.get();
     const auto interval = options.maintenance_interval;
-    store->maintenance_ = std::thread([raw_store, interval] { raw_store->MaintenanceLoop(interval); });
+    store->maintenance_ =
+        std::thread([raw_store, interval] { raw_store->MaintenanceLoop(interval); });
   }
   return store;
 }
@@ -395,7 +378,8 @@ Status Store::UpdateTable(const TableMeta& meta) {
   }
   rocksdb::WriteOptions wo;
   wo.sync = sync_;
-  TANDEM_RETURN_IF_ERROR(FromRocks(db_->Put(wo, meta_cf_, kTablePrefix + meta.name, meta.ToJson())));
+  TANDEM_RETURN_IF_ERROR(
+      FromRocks(db_->Put(wo, meta_cf_, kTablePrefix + meta.name, meta.ToJson())));
   auto next = std::make_shared<std::map<std::string, std::shared_ptr<const TableMeta>>>(*current);
   (*next)[meta.name] = std::make_shared<const TableMeta>(meta);
   Publish(std::move(next));
@@ -411,6 +395,7 @@ Status Store::DeleteTable(std::string_view name) {
   rocksdb::WriteBatch batch;
   batch.Delete(meta_cf_, kTablePrefix + std::string(name));
   batch.Delete(meta_cf_, StatsKey(id));
+  batch.DeleteRange(meta_cf_, internal::DigestTablePrefix(id), internal::DigestTablePrefix(id + 1));
   batch.DeleteRange(items_cf_, ItemKeyPrefix(id), ItemKeyPrefix(id + 1));
   rocksdb::WriteOptions wo;
   wo.sync = sync_;
@@ -435,16 +420,23 @@ StatusOr<std::optional<Item>> Store::GetItem(const TableMeta& table, const Item&
   return ReadCurrent(KeyOf(table, key));
 }
 
-// A decided write: its version, ready for the batch once it has a sequence number.
-struct Store::Staged {
-  const TableMeta* table;
-  const Item* key;
-  std::string item_key;
-  VersionMeta meta;
-  Mutation mutation;  // kPut (with the new item) or kDelete
-  int64_t count_delta = 0;
-  int64_t bytes_delta = 0;
-};
+void Store::Prepare(Staged* w, const std::optional<Item>& replaced,
+                    const RangeDigest& replaced_hash) {
+  if (replaced) {
+    w->count_delta -= 1;
+    w->bytes_delta -= static_cast<int64_t>(ItemSize(*replaced));
+  }
+  const Item* image = w->meta.tombstone ? nullptr : &w->mutation.item;
+  if (image != nullptr) {
+    w->count_delta += 1;
+    w->bytes_delta += static_cast<int64_t>(ItemSize(*image));
+  }
+  w->old_hash = replaced_hash;
+  w->record = EncodeRecord(w->meta, image);
+  if (image != nullptr) {
+    w->new_hash = VersionHash(std::string_view(w->item_key).substr(4), w->record);
+  }
+}
 
 size_t Store::StripeOf(std::string_view item_key) const {
   return std::hash<std::string_view>()(item_key) % kLockStripes;
@@ -468,20 +460,26 @@ uint64_t Store::CommittedSeq() const {
   return in_flight_.empty() ? last_seq_ : *in_flight_.begin() - 1;
 }
 
-StatusOr<std::optional<Item>> Store::ReadCurrent(const std::string& item_key) const {
+StatusOr<std::optional<Item>> Store::ReadCurrent(const std::string& item_key,
+                                                 RangeDigest* live_hash) const {
   std::string value;
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), items_cf_, item_key, &value);
   if (s.IsNotFound()) return std::optional<Item>();
   TANDEM_RETURN_IF_ERROR(FromRocks(s));
   TANDEM_ASSIGN_OR_RETURN(VersionMeta meta, DecodeRecordMeta(value));
+  // On the write path (live_hash given) the new version must be newer than
+  // the one it replaces, even one that arrived from a region whose clock is
+  // ahead and was stored before a restart.
+  if (live_hash != nullptr) hlc_->Observe(meta.hlc);
   if (meta.tombstone) return std::optional<Item>();
   TANDEM_ASSIGN_OR_RETURN(Item item, DecodeRecordItem(value));
+  if (live_hash != nullptr) *live_hash = VersionHash(std::string_view(item_key).substr(4), value);
   return std::optional<Item>(std::move(item));
 }
 
 Status Store::Decide(const TableMeta& table, const Item& key, std::string item_key,
-                     const std::optional<Item>& current, const Decider& decide,
-                     std::vector<Staged>* staged) {
+                     const std::optional<Item>& current, const RangeDigest& current_hash,
+                     const Decider& decide, std::vector<Staged>* staged) {
   TANDEM_ASSIGN_OR_RETURN(Mutation mutation, decide(current));
   if (mutation.kind == Mutation::Kind::kNone) return Status::OK();
   if (mutation.kind == Mutation::Kind::kDelete && !current) {
@@ -491,14 +489,7 @@ Status Store::Decide(const TableMeta& table, const Item& key, std::string item_k
   w.meta.hlc = hlc_->Now();
   w.meta.origin = region_id_;
   w.meta.tombstone = w.mutation.kind == Mutation::Kind::kDelete;
-  if (current) {
-    w.count_delta -= 1;
-    w.bytes_delta -= static_cast<int64_t>(ItemSize(*current));
-  }
-  if (!w.meta.tombstone) {
-    w.count_delta += 1;
-    w.bytes_delta += static_cast<int64_t>(ItemSize(w.mutation.item));
-  }
+  Prepare(&w, current, current_hash);
   staged->push_back(std::move(w));
   return Status::OK();
 }
@@ -511,11 +502,17 @@ Status Store::Commit(std::vector<Staged>* staged,
   // until the batch is durable.
   const uint64_t first = ReserveSeqs(staged->size());
   rocksdb::WriteBatch batch;
-  std::map<uint32_t, std::pair<int64_t, int64_t>> stats;  // table id -> (count, bytes)
+  std::map<uint32_t, std::pair<int64_t, int64_t>> stats;         // table id -> (count, bytes)
+  std::map<std::pair<uint32_t, uint32_t>, RangeDigest> digests;  // (table id, range) -> delta
   uint64_t seq = first;
   for (const Staged& w : *staged) {
     const Item* image = w.meta.tombstone ? nullptr : &w.mutation.item;
-    batch.Put(items_cf_, w.item_key, EncodeRecord(w.meta, image));
+    batch.Put(items_cf_, w.item_key, w.record);
+    if (w.new_hash != w.old_hash) {
+      RangeDigest& d = digests[{w.table->id, DigestRangeOf(w.item_key)}];
+      d += w.new_hash;
+      d -= w.old_hash;
+    }
     // A tombstone is indexed by its sequence, for collection once every
     // peer has it (store_gc.cc).
     if (w.meta.tombstone) {
@@ -530,6 +527,12 @@ Status Store::Commit(std::vector<Staged>* staged,
   for (const auto& [id, delta] : stats) {
     batch.Merge(meta_cf_, StatsKey(id), StatsDelta(delta.first, delta.second));
   }
+  for (const auto& [where, delta] : digests) {
+    if (!delta.empty()) {
+      batch.Merge(meta_cf_, internal::DigestKey(where.first, where.second),
+                  internal::DigestValue(delta));
+    }
+  }
   for (const auto& [key, value] : meta_puts) batch.Put(meta_cf_, key, value);
   rocksdb::WriteOptions wo;
   wo.sync = sync_;
@@ -541,9 +544,11 @@ Status Store::Commit(std::vector<Staged>* staged,
 Status Store::Mutate(const TableMeta& table, const Item& key, const Decider& decide) {
   std::string item_key = KeyOf(table, key);
   std::lock_guard<std::mutex> lock(item_locks_[StripeOf(item_key)]);
-  TANDEM_ASSIGN_OR_RETURN(std::optional<Item> current, ReadCurrent(item_key));
+  RangeDigest current_hash;
+  TANDEM_ASSIGN_OR_RETURN(std::optional<Item> current, ReadCurrent(item_key, &current_hash));
   std::vector<Staged> staged;
-  TANDEM_RETURN_IF_ERROR(Decide(table, key, std::move(item_key), current, decide, &staged));
+  TANDEM_RETURN_IF_ERROR(
+      Decide(table, key, std::move(item_key), current, current_hash, decide, &staged));
   return Commit(&staged);
 }
 
@@ -572,16 +577,18 @@ StatusOr<std::vector<Status>> Store::MutateMany(const std::vector<Write>& writes
   std::map<std::string_view, size_t> written;
   for (size_t i = 0; i < writes.size(); ++i) {
     std::optional<Item> current;
+    RangeDigest current_hash;
     auto prior = written.find(item_keys[i]);
     if (prior != written.end()) {
       const Staged& p = staged[prior->second];
       if (!p.meta.tombstone) current = p.mutation.item;
+      current_hash = p.new_hash;
     } else {
-      TANDEM_ASSIGN_OR_RETURN(current, ReadCurrent(item_keys[i]));
+      TANDEM_ASSIGN_OR_RETURN(current, ReadCurrent(item_keys[i], &current_hash));
     }
     const size_t before = staged.size();
-    results[i] =
-        Decide(*writes[i].table, *writes[i].key, item_keys[i], current, writes[i].decide, &staged);
+    results[i] = Decide(*writes[i].table, *writes[i].key, item_keys[i], current, current_hash,
+                        writes[i].decide, &staged);
     if (staged.size() > before) written[item_keys[i]] = before;
   }
   TANDEM_RETURN_IF_ERROR(Commit(&staged));
@@ -601,9 +608,9 @@ StatusOr<std::vector<ChangeRecord>> Store::ReadChanges(uint64_t after, size_t li
   for (it->Seek(SeqKey(after + 1)); it->Valid() && out.size() < limit; it->Next()) {
     const uint64_t seq = GetFixed64(std::string_view(it->key().data(), it->key().size()));
     if (seq > committed) break;
-    TANDEM_ASSIGN_OR_RETURN(ChangeRecord rec,
-                            DecodeChange(seq, std::string_view(it->value().data(),
-                                                               it->value().size())));
+    TANDEM_ASSIGN_OR_RETURN(
+        ChangeRecord rec,
+        DecodeChange(seq, std::string_view(it->value().data(), it->value().size())));
     out.push_back(std::move(rec));
   }
   TANDEM_RETURN_IF_ERROR(FromRocks(it->status()));
@@ -631,203 +638,6 @@ uint64_t Store::DiskBytes() const {
     if (db_->GetIntProperty(cf, rocksdb::DB::Properties::kCurSizeAllMemTables, &v)) total += v;
   }
   return total;
-}
-
-}  // namespace tandem::storage
-
-namespace tandem::storage {
-namespace {
-
-constexpr char kReceiveCursorPrefix[] = "cursor/in/";
-constexpr char kShipCursorPrefix[] = "cursor/out/";
-
-bool Newer(const VersionMeta& a, const VersionMeta& b) {
-  return a.hlc != b.hlc ? a.hlc > b.hlc : a.origin > b.origin;
-}
-
-std::string EncodeU64(uint64_t v) {
-  std::string out;
-  PutFixed64(&out, v);
-  return out;
-}
-
-}  // namespace
-
-bool Store::WaitForCommit(uint64_t after, std::chrono::milliseconds timeout) const {
-  std::unique_lock<std::mutex> lock(seq_mu_);
-  auto committed = [&] { return in_flight_.empty() ? last_seq_ : *in_flight_.begin() - 1; };
-  if (committed() > after) return true;
-  commit_cv_.wait_for(lock, timeout);
-  return committed() > after;
-}
-
-void Store::NotifyWaiters() const { commit_cv_.notify_all(); }
-
-uint64_t Store::ReadCursor(const std::string& key) const {
-  std::string v;
-  if (db_->Get(rocksdb::ReadOptions(), meta_cf_, key, &v).ok() && v.size() == 8) {
-    return GetFixed64(v);
-  }
-  return 0;
-}
-
-Status Store::AnnounceTable(std::string_view name) {
-  auto table = FindTable(name);
-  if (!table) return Status::NotFound("table " + std::string(name) + " does not exist");
-  constexpr size_t kChunk = 1000;
-  const std::string lower = ItemKeyPrefix(table->id);
-  const std::string upper = ItemKeyPrefix(table->id + 1);
-  rocksdb::Slice lower_slice(lower);
-  rocksdb::Slice upper_slice(upper);
-  rocksdb::ReadOptions ro;
-  ro.iterate_lower_bound = &lower_slice;
-  if (table->id != UINT32_MAX) ro.iterate_upper_bound = &upper_slice;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, items_cf_));
-  it->SeekToFirst();
-  while (it->Valid()) {
-    std::vector<std::pair<VersionMeta, std::optional<Item>>> versions;
-    std::vector<Item> keys;
-    for (; it->Valid() && versions.size() < kChunk; it->Next()) {
-      const std::string_view value(it->value().data(), it->value().size());
-      TANDEM_ASSIGN_OR_RETURN(VersionMeta meta, DecodeRecordMeta(value));
-      std::optional<Item> image;
-      if (!meta.tombstone) {
-        TANDEM_ASSIGN_OR_RETURN(Item item, DecodeRecordItem(value));
-        image = std::move(item);
-      }
-      TANDEM_ASSIGN_OR_RETURN(
-          DecodedKey key, DecodeItemKey(std::string_view(it->key().data(), it->key().size()),
-                                        table->hash_key.type,
-                                        table->range_key ? std::optional<ValueType>(table->range_key->type)
-                                                         : std::nullopt));
-      Item key_item{{table->hash_key.name, key.hash_key}};
-      if (table->range_key) key_item[table->range_key->name] = *key.range_key;
-      keys.push_back(std::move(key_item));
-      versions.emplace_back(meta, std::move(image));
-    }
-    TANDEM_RETURN_IF_ERROR(FromRocks(it->status()));
-    if (versions.empty()) break;
-    const uint64_t first = ReserveSeqs(versions.size());
-    rocksdb::WriteBatch batch;
-    for (size_t i = 0; i < versions.size(); ++i) {
-      const auto& [meta, image] = versions[i];
-      batch.Put(changelog_cf_, SeqKey(first + i),
-                EncodeChange(table->name, keys[i], meta, image ? &*image : nullptr));
-    }
-    rocksdb::WriteOptions wo;
-    wo.sync = sync_;
-    Status st = FromRocks(db_->Write(wo, &batch));
-    FinishSeqs(first, versions.size());
-    TANDEM_RETURN_IF_ERROR(st);
-  }
-  return FromRocks(it->status());
-}
-
-uint64_t Store::ReceiveCursor(std::string_view source) const {
-  return ReadCursor(kReceiveCursorPrefix + std::string(source));
-}
-
-uint64_t Store::ShipCursor(std::string_view peer) const {
-  return ReadCursor(kShipCursorPrefix + std::string(peer));
-}
-
-Status Store::SetShipCursor(std::string_view peer, uint64_t seq) {
-  return FromRocks(db_->Put(rocksdb::WriteOptions(), meta_cf_,
-                            kShipCursorPrefix + std::string(peer), EncodeU64(seq)));
-}
-
-StatusOr<std::optional<std::pair<VersionMeta, std::optional<Item>>>> Store::ReadVersion(
-    const std::string& item_key) const {
-  using Result = std::optional<std::pair<VersionMeta, std::optional<Item>>>;
-  std::string value;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), items_cf_, item_key, &value);
-  if (s.IsNotFound()) return Result();
-  TANDEM_RETURN_IF_ERROR(FromRocks(s));
-  TANDEM_ASSIGN_OR_RETURN(VersionMeta meta, DecodeRecordMeta(value));
-  std::optional<Item> item;
-  if (!meta.tombstone) {
-    TANDEM_ASSIGN_OR_RETURN(Item decoded, DecodeRecordItem(value));
-    item = std::move(decoded);
-  }
-  return Result(std::make_pair(meta, std::move(item)));
-}
-
-StatusOr<Store::ApplyStats> Store::ApplyReplicated(std::string_view source, uint64_t last_seq,
-                                                   const std::vector<ChangeRecord>& records) {
-  ApplyStats stats;
-  const std::string cursor_key = kReceiveCursorPrefix + std::string(source);
-  // Resolve tables and keys first: a missing table refuses the whole batch,
-  // so the sender retries it (the table may still be being created here).
-  std::vector<std::shared_ptr<const TableMeta>> tables;
-  std::vector<std::string> item_keys;
-  for (const auto& r : records) {
-    auto table = FindTable(r.table);
-    if (!table) return Status::NotFound("table " + r.table + " does not exist in " + region_);
-    if (r.key.count(table->hash_key.name) == 0 ||
-        (table->range_key && r.key.count(table->range_key->name) == 0)) {
-      return Status::InvalidArgument("record key does not match the schema of " + r.table);
-    }
-    item_keys.push_back(KeyOf(*table, r.key));
-    tables.push_back(std::move(table));
-  }
-  std::vector<size_t> stripes;
-  for (const auto& k : item_keys) stripes.push_back(StripeOf(k));
-  std::sort(stripes.begin(), stripes.end());
-  stripes.erase(std::unique(stripes.begin(), stripes.end()), stripes.end());
-  std::vector<std::unique_lock<std::mutex>> locks;
-  for (size_t s : stripes) locks.emplace_back(item_locks_[s]);
-  // One receiver per source at a time: the cursor check and advance below
-  // must not interleave with another batch from the same source.
-  std::lock_guard<std::mutex> cursor_lock(apply_mu_);
-  const uint64_t cursor = ReadCursor(cursor_key);
-
-  std::vector<Staged> staged;
-  staged.reserve(records.size());
-  // The newest version staged so far per key, for repeated keys in a batch.
-  std::map<std::string, size_t> latest;
-  for (size_t i = 0; i < records.size(); ++i) {
-    const ChangeRecord& r = records[i];
-    if (r.seq <= cursor) {
-      ++stats.duplicate;
-      continue;
-    }
-    hlc_->Observe(r.meta.hlc);
-    std::optional<VersionMeta> current_meta;
-    std::optional<Item> current_item;
-    if (auto it = latest.find(item_keys[i]); it != latest.end()) {
-      const Staged& prev = staged[it->second];
-      current_meta = prev.meta;
-      if (!prev.meta.tombstone) current_item = prev.mutation.item;
-    } else {
-      TANDEM_ASSIGN_OR_RETURN(auto stored, ReadVersion(item_keys[i]));
-      if (stored) {
-        current_meta = stored->first;
-        current_item = std::move(stored->second);
-      }
-    }
-    if (current_meta && !Newer(r.meta, *current_meta)) {
-      ++stats.discarded;
-      continue;
-    }
-    Staged w{tables[i].get(), &r.key, item_keys[i], r.meta, {}};
-    w.mutation.kind = r.meta.tombstone ? Mutation::Kind::kDelete : Mutation::Kind::kPut;
-    if (!r.meta.tombstone) w.mutation.item = r.image.value_or(Item{});
-    if (current_item) {
-      w.count_delta -= 1;
-      w.bytes_delta -= static_cast<int64_t>(ItemSize(*current_item));
-    }
-    if (!r.meta.tombstone) {
-      w.count_delta += 1;
-      w.bytes_delta += static_cast<int64_t>(ItemSize(w.mutation.item));
-    }
-    latest[item_keys[i]] = staged.size();
-    staged.push_back(std::move(w));
-    ++stats.applied;
-  }
-  std::vector<std::pair<std::string, std::string>> meta_puts;
-  if (last_seq > cursor) meta_puts.emplace_back(cursor_key, EncodeU64(last_seq));
-  TANDEM_RETURN_IF_ERROR(Commit(&staged, meta_puts));
-  return stats;
 }
 
 }  // namespace tandem::storage

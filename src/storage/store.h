@@ -6,9 +6,10 @@
 //   meta      "table/<name>" -> TableMeta JSON, "next_table_id", "stats/<id>"
 //             (merged deltas of item count and bytes), "health/canary",
 //             "cursor/in/<region>", "cursor/out/<region>" (replication),
-//             "tomb/<seq>" (tombstone index for collection, store_format.h)
-// Every mutation writes the item version, its change-log record and the
-// stats delta in one atomic WriteBatch, synced to the WAL before Mutate()
+//             "tomb/<seq>" (tombstone index for collection, store_format.h),
+//             "digest/<id><range>" (merged range digests, digest.h)
+// Every mutation writes the item version, its change-log record, the stats
+// delta and its range-digest delta in one atomic WriteBatch, synced to the WAL before Mutate()
 // (or MutateMany()) returns; concurrent writers share one sync (RocksDB's
 // group commit).
 //
@@ -18,8 +19,8 @@
 // Thread-safety: all methods are safe to call concurrently. Mutations of the
 // same item are serialized by a striped lock, so a read-check-write in a
 // Decider sees no interleaving writer. MutateMany takes its stripes in
-// ascending index order, so it cannot deadlock with itself or with Mutate. Table metadata is published as
-// immutable snapshots: readers never block on catalog changes.
+// ascending index order, so it cannot deadlock with itself or with Mutate. Table metadata is
+// published as immutable snapshots: readers never block on catalog changes.
 #pragma once
 
 #include <array>
@@ -38,6 +39,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "storage/digest.h"
 #include "storage/hlc.h"
 #include "storage/item_codec.h"
 #include "storage/table_meta.h"
@@ -62,6 +64,9 @@ struct ChangeRecord {
   Item key;                   // the key attributes only
   VersionMeta meta;           // HLC timestamp, origin region, tombstone bit
   std::optional<Item> image;  // the new item; nullopt for a delete
+  // Re-sent by anti-entropy (AnnounceKeys): shipped to every replica, its
+  // origin too (which otherwise never gets its own writes back).
+  bool resend = false;
 };
 
 struct TableStats {
@@ -72,10 +77,10 @@ struct TableStats {
 class Store {
  public:
   struct Options {
-    std::string dir;          // the node's data directory; the DB lives in dir/db
-    std::string region;       // this node's region (origin of local writes)
+    std::string dir;     // the node's data directory; the DB lives in dir/db
+    std::string region;  // this node's region (origin of local writes)
     const Clock* clock = SystemClock::Default();
-    bool sync = true;         // sync the WAL before acknowledging (false only in unit tests)
+    bool sync = true;  // sync the WAL before acknowledging (false only in unit tests)
     // How often the background thread runs RunMaintenance(); zero runs no
     // thread (tests call RunMaintenance() themselves).
     std::chrono::milliseconds maintenance_interval{1000};
@@ -167,6 +172,7 @@ class Store {
     size_t applied = 0;    // newer than the stored version: written and logged
     size_t discarded = 0;  // not newer (last writer wins)
     size_t duplicate = 0;  // at or below the source's receive cursor (replayed)
+    size_t no_table = 0;   // for a table that does not exist here: skipped
   };
   // Applies records shipped by `source` (covering its change log up to
   // `last_seq`) by last-writer-wins on (HLC timestamp, origin region): a
@@ -174,14 +180,24 @@ class Store {
   // enters this node's change log with its original timestamp and origin, so
   // it is forwarded to other peers. The source's receive cursor advances to
   // `last_seq` in the same synced batch; records at or below the old cursor
-  // are ignored. NotFound (nothing written) when a record's table is missing.
+  // are ignored. A record for a table missing here is skipped (no_table).
   StatusOr<ApplyStats> ApplyReplicated(std::string_view source, uint64_t last_seq,
                                        const std::vector<ChangeRecord>& records);
   // Appends a change-log record for every stored version of `table`
   // (tombstones too), unchanged, so the replicas a table just gained receive
   // what it already holds. Runs in chunks while the table keeps serving; a
-  // version overwritten meanwhile has its own, later record.
-  Status AnnounceTable(std::string_view table);
+  // version overwritten meanwhile has its own, later record. Returns the
+  // sequence of the last record appended (CommittedSeq() when none).
+  StatusOr<uint64_t> AnnounceTable(std::string_view table);
+  // Appends a change-log record for the stored version (tombstone included)
+  // of each of these keys of `table`, given as key suffixes (RangeEntry), so
+  // they ship to every replica again: anti-entropy's repair. A key with no
+  // stored version is skipped. Returns how many records were appended.
+  StatusOr<size_t> AnnounceKeys(const TableMeta& table, const std::vector<std::string>& suffixes);
+  // Makes the next change-log sequence greater than `seq` (durably), for a
+  // node whose peers have received more of its log than it holds (restored
+  // from a backup): new records must not reuse numbers they already have.
+  Status AdvanceSequence(uint64_t seq);
   // The last sequence of `source`'s change log applied here.
   uint64_t ReceiveCursor(std::string_view source) const;
   // The last sequence of this node's change log that `peer` acknowledged.
@@ -189,6 +205,24 @@ class Store {
   // Persists it (not synced: after a crash the peer is sent a few records
   // again, which it discards as duplicates).
   Status SetShipCursor(std::string_view peer, uint64_t seq);
+
+  // ---- Range digests (digest.h) ----
+  // The digest of every range of `table`, indexed by range (kDigestRanges).
+  StatusOr<std::vector<RangeDigest>> TableDigests(const TableMeta& table) const;
+  struct RangeEntry {
+    std::string key_suffix;  // the item key without its table id (same on every replica)
+    VersionMeta meta;
+    RangeDigest hash;  // VersionHash of a live version; zero for a tombstone
+  };
+  // The stored versions of one range of `table`, tombstones included, in key
+  // order, after the key suffix `after` (empty: from the start), at most
+  // `limit` of them.
+  StatusOr<std::vector<RangeEntry>> RangeVersions(const TableMeta& table, uint32_t range,
+                                                  std::string_view after, size_t limit) const;
+  // Recomputes every range digest from the items. Open runs it once for a
+  // database written before digests existed. Precondition: no write runs
+  // concurrently (the sums would miss it).
+  Status RecomputeDigests();
 
   // ---- Garbage collection: tombstones and the change log ----
   // Deletes leave tombstones (so an older version arriving late loses to
@@ -220,8 +254,7 @@ class Store {
   // map holds everything back); a tombstone of a regional table goes at once.
   // A tombstone is deleted only if it is still the stored version. Returns
   // how many were deleted.
-  StatusOr<size_t> CollectTombstones(const std::map<std::string, uint64_t>& horizons,
-                                     size_t limit);
+  StatusOr<size_t> CollectTombstones(const std::map<std::string, uint64_t>& horizons, size_t limit);
   // Deletes change-log records below min ShipCursor over the peers given to
   // SetReplicationPeers (nothing before that call), always keeping the
   // newest record, whose sequence number a restart continues from. Returns
@@ -245,20 +278,40 @@ class Store {
   uint64_t ReserveSeqs(size_t n);
   void FinishSeqs(uint64_t first, size_t n);
   size_t StripeOf(std::string_view item_key) const;
-  // The live item stored under `item_key`, or nullopt (absent or a tombstone).
-  StatusOr<std::optional<Item>> ReadCurrent(const std::string& item_key) const;
-  // Runs `decide` on `current` and, if it writes, appends to `staged`. The
-  // caller holds the item's lock.
+  // The live item stored under `item_key`, or nullopt (absent or a
+  // tombstone); when live and `live_hash` is non-null, its VersionHash there.
+  // A non-null `live_hash` marks the write path: the hybrid clock then
+  // observes the stored version's timestamp, so the write stamps above it.
+  StatusOr<std::optional<Item>> ReadCurrent(const std::string& item_key,
+                                            RangeDigest* live_hash = nullptr) const;
+  // Runs `decide` on `current` (whose VersionHash is `current_hash`, zero when
+  // absent) and, if it writes, appends to `staged`. The caller holds the
+  // item's lock.
   Status Decide(const TableMeta& table, const Item& key, std::string item_key,
-                const std::optional<Item>& current, const Decider& decide,
-                std::vector<Staged>* staged);
+                const std::optional<Item>& current, const RangeDigest& current_hash,
+                const Decider& decide, std::vector<Staged>* staged);
+  // Whether the database's range digests are kept by its writes (false for
+  // one written before digests existed).
+  bool DigestsMaintained() const;
+  // Completes a staged write from its meta and item: the stats deltas against
+  // the live item it replaces (nullopt: none), the record bytes, and the old
+  // (`replaced_hash`) and new range-digest hashes.
+  static void Prepare(Staged* w, const std::optional<Item>& replaced,
+                      const RangeDigest& replaced_hash);
+  // Appends change-log records for stored versions, unchanged (AnnounceTable,
+  // AnnounceKeys): `versions` holds (item key, stored record) pairs.
+  StatusOr<uint64_t> LogVersions(const TableMeta& table,
+                                 const std::vector<std::pair<std::string, std::string>>& versions,
+                                 bool resend = false);
+
   // Writes the staged versions, change-log records and stats, plus any
   // `meta_puts`, in one synced batch.
   Status Commit(std::vector<Staged>* staged,
                 const std::vector<std::pair<std::string, std::string>>& meta_puts = {});
-  // The stored version under `item_key` (tombstones included), or nullopt.
+  // The stored version under `item_key` (tombstones included), or nullopt;
+  // `live_hash` as ReadCurrent.
   StatusOr<std::optional<std::pair<VersionMeta, std::optional<Item>>>> ReadVersion(
-      const std::string& item_key) const;
+      const std::string& item_key, RangeDigest* live_hash = nullptr) const;
   uint64_t ReadCursor(const std::string& key) const;
   void Publish(std::shared_ptr<const std::map<std::string, std::shared_ptr<const TableMeta>>>);
   void MaintenanceLoop(std::chrono::milliseconds interval);

@@ -9,7 +9,10 @@
 #include <string_view>
 
 #include "common/status.h"
+#include "storage/digest.h"
 #include "storage/item_codec.h"
+#include "storage/store.h"
+#include "storage/table_meta.h"
 
 namespace tandem::storage::internal {
 
@@ -58,4 +61,57 @@ inline std::string TombstoneValue(const VersionMeta& meta, uint32_t table_id,
   return v;
 }
 
+// The lowest last sequence a restart may continue from (Store::AdvanceSequence).
+inline constexpr char kSeqFloorKey[] = "seq_floor";
+
+// A change-log value: table name, key item, version record (meta + image);
+// `resend` marks a record re-sent by anti-entropy (ChangeRecord::resend).
+std::string EncodeChange(std::string_view table, const Item& key, const VersionMeta& meta,
+                         const Item* image, bool resend = false);
+StatusOr<ChangeRecord> DecodeChange(uint64_t seq, std::string_view in);
+// The item key of `key` in `table`; the key attributes were validated by the
+// caller against the schema.
+std::string KeyOf(const TableMeta& table, const Item& key);
+
+// Range digests (digest.h), merged deltas in the meta column family:
+//   "digest/" + u32 table id + u32 range -> u64 lo, u64 hi
+inline constexpr std::string_view kDigestPrefix = "digest/";
+
+inline std::string DigestTablePrefix(uint32_t table_id) {
+  std::string k(kDigestPrefix);
+  for (int i = 3; i >= 0; --i) k.push_back(static_cast<char>((table_id >> (i * 8)) & 0xff));
+  return k;
+}
+
+inline std::string DigestKey(uint32_t table_id, uint32_t range) {
+  std::string k = DigestTablePrefix(table_id);
+  for (int i = 3; i >= 0; --i) k.push_back(static_cast<char>((range >> (i * 8)) & 0xff));
+  return k;
+}
+
+inline std::string DigestValue(const RangeDigest& d) {
+  std::string v;
+  PutFixed64(&v, d.lo);
+  PutFixed64(&v, d.hi);
+  return v;
+}
+
 }  // namespace tandem::storage::internal
+
+namespace tandem::storage {
+
+// A decided write: its version, ready for the batch once it has a sequence number.
+struct Store::Staged {
+  const TableMeta* table;
+  const Item* key;
+  std::string item_key;
+  VersionMeta meta;
+  Mutation mutation;  // kPut (with the new item) or kDelete
+  int64_t count_delta = 0;
+  int64_t bytes_delta = 0;
+  std::string record;    // EncodeRecord(meta, item or nothing)
+  RangeDigest old_hash;  // VersionHash of the live version replaced, or zero
+  RangeDigest new_hash;  // VersionHash of `record` when live, or zero
+};
+
+}  // namespace tandem::storage

@@ -573,16 +573,18 @@ TEST_F(ApplyTest, ReceiveCursorPersistsAndReplayedRecordsAreIgnored) {
   EXPECT_EQ(store_->ReceiveCursor("eu-west-1"), 7u);
 }
 
-TEST_F(ApplyTest, MissingTableRefusesTheWholeBatchAndKeepsTheCursor) {
+TEST_F(ApplyTest, RecordsOfAMissingTableAreSkippedWithoutStallingTheSource) {
   MakeTable("orders");
   ChangeRecord other = Rec(2, "x", Hlc(10), "eu-west-1", "1");
   other.table = "nope";
-  auto applied = store_->ApplyReplicated(
-      "eu-west-1", 2, {Rec(1, "a", Hlc(10), "eu-west-1", "1"), other});
-  EXPECT_EQ(applied.status().code(), Status::Code::kNotFound);
-  EXPECT_EQ(Qty("a"), "");
-  EXPECT_EQ(store_->ReceiveCursor("eu-west-1"), 0u);
-  EXPECT_EQ(store_->CommittedSeq(), 0u);
+  Store::ApplyStats s = Apply("eu-west-1", 3,
+                              {Rec(1, "a", Hlc(10), "eu-west-1", "1"), other,
+                               Rec(3, "b", Hlc(11), "eu-west-1", "2")});
+  EXPECT_EQ(s.applied, 2u);
+  EXPECT_EQ(s.no_table, 1u);
+  EXPECT_EQ(Qty("a"), "1");
+  EXPECT_EQ(Qty("b"), "2");
+  EXPECT_EQ(store_->ReceiveCursor("eu-west-1"), 3u);
 }
 
 TEST_F(ApplyTest, AppliedRecordsEnterTheChangeLogWithTheirOriginalMeta) {
@@ -660,7 +662,7 @@ TEST_F(ApplyTest, AnnounceTableRelogsEveryVersionTombstonesToo) {
   EXPECT_TRUE(stored["k1"].tombstone);
   EXPECT_TRUE(stored["gone"].tombstone);
   EXPECT_EQ(store_->Stats(t->id).item_count, 5);  // re-logging changes no item
-  EXPECT_EQ(store_->AnnounceTable("missing").code(), Status::Code::kNotFound);
+  EXPECT_EQ(store_->AnnounceTable("missing").status().code(), Status::Code::kNotFound);
 }
 
 

@@ -8,6 +8,7 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
@@ -45,16 +46,21 @@ def wait_until(predicate, timeout=10.0, interval=0.02, what="condition"):
 
 
 class Node:
-    """A running `tandem node` process."""
+    """A running `tandem node` process. With scheme="https" (the node given
+    --tls-cert/--tls-key in extra_args), health checks and clients verify its
+    certificate against `ca_file`."""
+
+    ca_file = None
 
     def __init__(self, region="us-east-1", data_dir=None, credentials=True, port=None,
-                 extra_args=(), host="127.0.0.1"):
+                 extra_args=(), host="127.0.0.1", scheme="http", ca_file=None):
         self.region = region
         self.host = host
         self.owns_dir = data_dir is None
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="tandem-node-")
         self.port = port or free_port(host)
-        self.endpoint = f"http://{host}:{self.port}"
+        self.endpoint = f"{scheme}://{host}:{self.port}"
+        self.ca_file = ca_file
         self.credentials_file = None
         args = [TANDEM_BIN, "node", "--region", region, "--listen", f"{host}:{self.port}",
                 "--data-dir", self.data_dir]
@@ -87,10 +93,15 @@ class Node:
         if self.proc.poll() is not None:
             raise AssertionError(f"node exited with {self.proc.returncode}: {self.read_log()}")
         try:
-            with urllib.request.urlopen(self.endpoint + "/health", timeout=1) as r:
+            with urllib.request.urlopen(self.endpoint + "/health", timeout=1,
+                                        context=self.ssl_context()) as r:
                 return r.status == 200
         except OSError:
             return False
+
+    def ssl_context(self):
+        """For urllib/http.client: verifies against ca_file (None: the defaults)."""
+        return ssl.create_default_context(cafile=self.ca_file) if self.ca_file else None
 
     def read_log(self):
         with open(self.log_path, "rb") as f:
@@ -100,11 +111,13 @@ class Node:
         cfg = Config(parameter_validation=validate, retries={"max_attempts": 1})
         return boto3.client("dynamodb", endpoint_url=self.endpoint, region_name=self.region,
                             aws_access_key_id=kwargs.get("key", ACCESS_KEY),
-                            aws_secret_access_key=kwargs.get("secret", SECRET_KEY), config=cfg)
+                            aws_secret_access_key=kwargs.get("secret", SECRET_KEY), config=cfg,
+                            verify=self.ca_file)
 
     def resource(self):
         return boto3.resource("dynamodb", endpoint_url=self.endpoint, region_name=self.region,
-                              aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY)
+                              aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY,
+                              verify=self.ca_file)
 
     def cli_env(self):
         env = dict(os.environ)

@@ -86,11 +86,13 @@ def metric_value(text, name, **labels):
     return None
 
 
-def peer_request(node, path, body, secret, region="eu-west-1"):
-    """A node-to-node request signed the way PeerAuth signs (peer_auth.h)."""
+def peer_request(node, path, body, secret, region="eu-west-1", signed_body=None):
+    """A node-to-node request signed the way PeerAuth signs (peer_auth.h); the
+    signature covers `signed_body` when given (a body altered in transit)."""
     date = str(int(time.time() * 1000))
     nonce = os.urandom(16).hex()
-    text = "\n".join(["POST", path, region, date, nonce, hashlib.sha256(body).hexdigest()])
+    digest = hashlib.sha256(body if signed_body is None else signed_body).hexdigest()
+    text = "\n".join(["POST", path, region, date, nonce, digest])
     sig = hmac.new(secret.encode(), text.encode(), hashlib.sha256).hexdigest()
     headers = {"X-Tandem-Region": region, "X-Tandem-Date": date, "X-Tandem-Nonce": nonce,
                "X-Tandem-Signature": sig, "Content-Type": "application/json"}
