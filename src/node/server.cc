@@ -198,6 +198,11 @@ Server::Reply Server::HandleMetrics() {
   extra += "# HELP tandem_changelog_sequence Last committed change-log sequence number.\n";
   extra += "# TYPE tandem_changelog_sequence gauge\n";
   extra += "tandem_changelog_sequence " + std::to_string(store_->CommittedSeq()) + "\n";
+  extra +=
+      "# HELP tandem_changelog_trimmed_below Change-log records below this sequence were "
+      "deleted once every peer had them (since this start).\n";
+  extra += "# TYPE tandem_changelog_trimmed_below gauge\n";
+  extra += "tandem_changelog_trimmed_below " + std::to_string(store_->ChangeLogTrimmedBelow()) + "\n";
   if (replicator_ != nullptr) extra += replicator_->RenderMetrics();
   Reply r;
   r.content_type = "text/plain; version=0.0.4";

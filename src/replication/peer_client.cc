@@ -117,15 +117,19 @@ struct PeerClient::Impl {
   }
 };
 
-PeerClient::PeerClient(PeerUrl url, std::string ca_file) : impl_(std::make_unique<Impl>()) {
-  impl_->url = std::move(url);
-  impl_->tls.set_verify_mode(ssl::verify_peer);
+void ConfigurePeerVerification(ssl::context* tls, const std::string& ca_file) {
+  tls->set_verify_mode(ssl::verify_peer);
   beast::error_code ec;
   if (!ca_file.empty()) {
-    impl_->tls.load_verify_file(ca_file, ec);
+    tls->load_verify_file(ca_file, ec);
   } else {
-    impl_->tls.set_default_verify_paths(ec);
+    tls->set_default_verify_paths(ec);
   }
+}
+
+PeerClient::PeerClient(PeerUrl url, std::string ca_file) : impl_(std::make_unique<Impl>()) {
+  impl_->url = std::move(url);
+  ConfigurePeerVerification(&impl_->tls, ca_file);
 }
 
 PeerClient::~PeerClient() { impl_->Reset(); }

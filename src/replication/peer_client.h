@@ -5,6 +5,7 @@
 // on the next request. Not thread-safe: one client per shipping thread.
 #pragma once
 
+#include <boost/asio/ssl/context.hpp>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -28,6 +29,10 @@ struct HttpResponse {
   std::string body;
 };
 
+// Makes `tls` verify peers against `ca_file` (empty: the system's default
+// CAs). A CA file that cannot be read fails the handshakes, with the reason.
+void ConfigurePeerVerification(boost::asio::ssl::context* tls, const std::string& ca_file);
+
 class PeerClient {
  public:
   // `ca_file` verifies https peers (empty: the system's default CAs).
@@ -40,8 +45,7 @@ class PeerClient {
   StatusOr<HttpResponse> Post(const std::string& path,
                               const std::vector<auth::OwnedHeader>& headers,
                               const std::string& body, std::chrono::milliseconds timeout);
-  StatusOr<HttpResponse> Get(const std::string& path,
-                             const std::vector<auth::OwnedHeader>& headers,
+  StatusOr<HttpResponse> Get(const std::string& path, const std::vector<auth::OwnedHeader>& headers,
                              std::chrono::milliseconds timeout);
 
  private:

@@ -4,9 +4,12 @@
 
 #include <boost/json.hpp>
 #include <condition_variable>
+#include <deque>
+#include <optional>
 
 #include "replication/control_call.h"
 #include "replication/peer_client.h"
+#include "replication/pipelined_client.h"
 #include "replication/wire.h"
 
 namespace tandem::replication {
@@ -21,10 +24,33 @@ constexpr double kLatencyBoundsMs[] = {1,   2,   5,   10,  15,   20,   25,   30,
 
 struct Replicator::Shipper {
   Peer peer;
-  std::unique_ptr<PeerClient> client;
+  std::unique_ptr<PipelinedClient> pipe;
   std::thread thread;
   mutable std::mutex mu;
+  std::condition_variable cv;  // wakes the builder when a batch completes or fails
   uint64_t acked_seq = 0;
+  // The end of the last batch the peer acknowledged receiving (not counting
+  // batches with nothing for it, which are never sent): its receive cursor
+  // for this node is at least this, unless it lost data. Since this start.
+  uint64_t confirmed_seq = 0;
+  // Batches read from the change log and not yet acknowledged, oldest first.
+  // One with no records for this peer is not sent: it completes as soon as
+  // every batch before it has.
+  struct InFlight {
+    uint64_t last_seq = 0;
+    bool sent = false;
+    size_t records = 0;
+    size_t bytes = 0;
+  };
+  std::deque<InFlight> in_flight;
+  size_t in_flight_bytes = 0;
+  // Bumped when the builder starts over from acked_seq; answers to batches of
+  // an older generation are ignored.
+  uint64_t generation = 0;
+  bool failed = false;             // a batch failed: back off, start over
+  bool restart = false;            // start over now (the peer lost data)
+  std::optional<uint64_t> rewind;  // where the peer's copy of our log ends, if short
+  std::chrono::milliseconds backoff{0};
   bool reachable = false;
   std::string last_error;
   std::atomic<uint64_t> bytes_shipped{0};
@@ -47,7 +73,15 @@ void Replicator::Start() {
     auto url = PeerUrl::Parse(peer.url);
     auto shipper = std::make_unique<Shipper>();
     shipper->peer = peer;
-    if (url.ok()) shipper->client = std::make_unique<PeerClient>(*url, options_.ca_file);
+    shipper->backoff = options_.min_backoff;
+    Shipper* raw = shipper.get();
+    if (url.ok()) {
+      shipper->pipe = std::make_unique<PipelinedClient>(
+          *url, options_.ca_file, options_.request_timeout,
+          [this, raw](uint64_t generation, StatusOr<HttpResponse> answer) {
+            OnAnswer(raw, generation, std::move(answer));
+          });
+    }
     shipper->acked_seq = store_->ShipCursor(peer.region);
     shippers_.push_back(std::move(shipper));
     auto watched = std::make_unique<Watched>();
@@ -76,22 +110,78 @@ void Replicator::Stop() {
   if (anti_entropy_thread_.joinable()) anti_entropy_thread_.join();
   store_->NotifyWaiters();
   for (auto& s : shippers_) {
+    {
+      std::lock_guard<std::mutex> lock(s->mu);
+      s->cv.notify_all();
+    }
     if (s->thread.joinable()) s->thread.join();
+    s->pipe.reset();  // joins its thread: no answer arrives after this
   }
 }
 
+// The builder: reads the change log ahead of the acknowledgements and posts
+// batches on the pipelined connection, up to max_in_flight batches (or
+// max_in_flight_bytes) unanswered. Answers arrive in OnAnswer(). After a
+// failure it backs off, then starts over from the last acknowledged sequence
+// (the peer ignores what it already has).
 void Replicator::Ship(Shipper* s) {
-  std::chrono::milliseconds backoff = options_.min_backoff;
   const uint32_t peer_id = storage::RegionId(s->peer.region);
-  uint64_t cursor = s->acked_seq;
+  if (!s->pipe) {
+    std::lock_guard<std::mutex> lock(s->mu);
+    s->last_error = "invalid peer URL " + s->peer.url;
+    return;
+  }
+  uint64_t cursor = 0;        // the change log is read up to here
+  uint64_t sent_through = 0;  // the last batch posted covers the log up to here
+  uint64_t generation = 0;
+  // Up to here the peer's own writes are shipped back to it too: it lost
+  // part of its data (restored from a backup), and this node may hold the
+  // only copy of what it wrote.
+  uint64_t echo_through = 0;
+  bool restart = true;
   while (!stopping_.load()) {
-    if (!s->client) {
-      std::lock_guard<std::mutex> lock(s->mu);
-      s->last_error = "invalid peer URL " + s->peer.url;
-      return;
+    {
+      std::unique_lock<std::mutex> lock(s->mu);
+      if (s->restart) {
+        s->restart = false;
+        restart = true;
+      }
+      if (s->failed) {
+        s->failed = false;
+        restart = true;
+        const auto backoff = s->backoff;
+        s->backoff = std::min(s->backoff * 2, options_.max_backoff);
+        s->cv.wait_for(lock, backoff, [&] { return stopping_.load(); });
+        continue;
+      }
+      if (restart) {
+        restart = false;
+        generation = ++s->generation;
+        s->in_flight.clear();
+        s->in_flight_bytes = 0;
+        if (s->rewind && *s->rewind < s->acked_seq) {
+          spdlog::warn(
+              "{} holds this node's change log only up to {}, not {} (restored from a "
+              "backup?): shipping it again from there, its own writes included",
+              s->peer.region, *s->rewind, s->acked_seq);
+          echo_through = std::max(sent_through, s->acked_seq);
+          s->acked_seq = *s->rewind;
+          Status st = store_->SetShipCursor(s->peer.region, s->acked_seq);
+          if (!st.ok())
+            spdlog::warn("cannot persist cursor for {}: {}", s->peer.region, st.message());
+        }
+        s->rewind.reset();
+        s->confirmed_seq = std::min(s->confirmed_seq, s->acked_seq);
+        cursor = sent_through = s->acked_seq;
+      }
+      if (s->in_flight.size() >= options_.max_in_flight ||
+          s->in_flight_bytes >= options_.max_in_flight_bytes) {
+        s->cv.wait_for(lock, std::chrono::milliseconds(100));
+        continue;
+      }
     }
     if (store_->CommittedSeq() <= cursor) {
-      store_->WaitForCommit(cursor, std::chrono::milliseconds(500));
+      store_->WaitForCommit(cursor, std::chrono::milliseconds(50));
       continue;
     }
     const uint64_t committed = store_->CommittedSeq();
@@ -102,14 +192,16 @@ void Replicator::Ship(Shipper* s) {
     }
     Batch batch;
     batch.source_region = store_->region();
-    batch.first_seq = cursor + 1;
+    // From where the last posted batch ended, so the peer sees no gap even
+    // when batches with nothing for it were never sent.
+    batch.first_seq = sent_through + 1;
     // No record up to `committed` (sequence numbers of failed commits, or a
     // jump after a restore, leave holes): the cursor just moves past them.
     batch.last_seq = records->empty() ? committed : records->back().seq;
     size_t bytes = 0;
     for (auto& r : *records) {
       // The peer's own write coming back, unless anti-entropy found it lacks it.
-      if (r.meta.origin == peer_id && !r.resend) continue;
+      if (r.meta.origin == peer_id && !r.resend && r.seq > echo_through) continue;
       auto table = store_->FindTable(r.table);
       if (!table || !table->ReplicatesTo(s->peer.region)) continue;
       // The encoded size: the peer refuses bodies past its request limit.
@@ -120,50 +212,103 @@ void Replicator::Ship(Shipper* s) {
         break;
       }
     }
-    const std::string body = EncodeBatch(batch);
-    StatusOr<HttpResponse> response = Status::Unavailable("not sent");
-    if (!batch.records.empty()) {
-      response = s->client->Post(kApplyPath, auth_->Sign("POST", kApplyPath, body), body,
-                                 options_.request_timeout);
-    } else {
-      response = HttpResponse{200, "{}"};  // nothing for this peer: just move the cursor
-    }
-    if (response.ok() && response->status == 200) {
-      cursor = batch.last_seq;
-      Status st = store_->SetShipCursor(s->peer.region, cursor);
-      if (!st.ok()) spdlog::warn("cannot persist cursor for {}: {}", s->peer.region, st.message());
-      s->bytes_shipped.fetch_add(batch.records.empty() ? 0 : body.size());
-      s->records_shipped.fetch_add(batch.records.size());
+    cursor = batch.last_seq;
+    if (batch.records.empty()) {
+      // Nothing for this peer: done once everything before it is.
       std::lock_guard<std::mutex> lock(s->mu);
-      s->acked_seq = cursor;
-      if (!batch.records.empty()) {
-        if (!s->reachable) spdlog::info("replication to {} is flowing", s->peer.region);
-        s->reachable = true;
-        s->last_error.clear();
+      if (s->in_flight.empty()) {
+        s->acked_seq = cursor;
+        Status st = store_->SetShipCursor(s->peer.region, cursor);
+        if (!st.ok())
+          spdlog::warn("cannot persist cursor for {}: {}", s->peer.region, st.message());
+      } else {
+        s->in_flight.push_back({cursor, false, 0, 0});
       }
-      backoff = options_.min_backoff;
       continue;
     }
-    const std::string error =
-        response.ok() ? "peer answered " + std::to_string(response->status) + ": " + response->body
-                      : response.status().message();
-    s->failures.fetch_add(1);
+    std::string body = EncodeBatch(batch);
+    auto headers = auth_->Sign("POST", kApplyPath, body);
     {
       std::lock_guard<std::mutex> lock(s->mu);
-      if (s->reachable || s->last_error != error) {
-        spdlog::warn("replication to {} failed, retrying: {}", s->peer.region, error);
-      }
-      s->reachable = false;
-      s->last_error = error;
+      s->in_flight.push_back({cursor, true, batch.records.size(), body.size()});
+      s->in_flight_bytes += body.size();
     }
-    // Sleep out the backoff, but wake promptly on Stop().
-    const auto until = std::chrono::steady_clock::now() + backoff;
-    while (!stopping_.load() && std::chrono::steady_clock::now() < until) {
-      store_->WaitForCommit(
-          UINT64_MAX, std::min<std::chrono::milliseconds>(backoff, std::chrono::milliseconds(100)));
-    }
-    backoff = std::min(backoff * 2, options_.max_backoff);
+    sent_through = cursor;
+    s->pipe->Post(generation, kApplyPath, std::move(headers), std::move(body));
   }
+}
+
+uint64_t Replicator::ConfirmedSeq(const std::string& region) const {
+  for (const auto& s : shippers_) {
+    if (s->peer.region != region) continue;
+    std::lock_guard<std::mutex> lock(s->mu);
+    return s->confirmed_seq;
+  }
+  return 0;
+}
+
+void Replicator::Rewind(const std::string& region, uint64_t received) {
+  for (auto& s : shippers_) {
+    if (s->peer.region != region) continue;
+    std::lock_guard<std::mutex> lock(s->mu);
+    if (received >= s->acked_seq) return;
+    s->rewind = received;
+    s->restart = true;
+    s->cv.notify_all();
+  }
+}
+
+// On the pipe's thread, in the order the batches were posted.
+void Replicator::OnAnswer(Shipper* s, uint64_t generation, StatusOr<HttpResponse> answer) {
+  std::lock_guard<std::mutex> lock(s->mu);
+  if (generation != s->generation || s->failed || s->in_flight.empty()) return;
+  if (answer.ok() && answer->status == 200) {
+    const Shipper::InFlight done = s->in_flight.front();
+    s->in_flight.pop_front();
+    s->in_flight_bytes -= done.bytes;
+    s->acked_seq = done.last_seq;
+    s->confirmed_seq = done.last_seq;
+    while (!s->in_flight.empty() && !s->in_flight.front().sent) {
+      s->acked_seq = s->in_flight.front().last_seq;
+      s->in_flight.pop_front();
+    }
+    Status st = store_->SetShipCursor(s->peer.region, s->acked_seq);
+    if (!st.ok()) spdlog::warn("cannot persist cursor for {}: {}", s->peer.region, st.message());
+    s->bytes_shipped.fetch_add(done.bytes);
+    s->records_shipped.fetch_add(done.records);
+    if (!s->reachable) spdlog::info("replication to {} is flowing", s->peer.region);
+    s->reachable = true;
+    s->last_error.clear();
+    s->backoff = options_.min_backoff;
+    s->cv.notify_all();
+    return;
+  }
+  if (answer.ok() && answer->status == 409) {
+    // The batch does not follow what the peer has from us (it lost a batch
+    // in flight, or was restored from a backup): ship from where it is.
+    boost::system::error_code ec;
+    auto parsed = boost::json::parse(answer->body, ec);
+    if (!ec && parsed.is_object()) {
+      // Never forward past what it acknowledged: a lost answer is no gap.
+      if (const auto* c = parsed.as_object().if_contains("cursor"); c && c->is_int64()) {
+        s->rewind =
+            std::min(s->acked_seq, static_cast<uint64_t>(std::max<int64_t>(0, c->as_int64())));
+      } else if (c && c->is_uint64()) {
+        s->rewind = std::min(s->acked_seq, c->as_uint64());
+      }
+    }
+  }
+  const std::string error =
+      answer.ok() ? "peer answered " + std::to_string(answer->status) + ": " + answer->body
+                  : answer.status().message();
+  s->failures.fetch_add(1);
+  if (s->reachable || s->last_error != error) {
+    spdlog::warn("replication to {} failed, retrying: {}", s->peer.region, error);
+  }
+  s->reachable = false;
+  s->last_error = error;
+  s->failed = true;
+  s->cv.notify_all();
 }
 
 Replicator::SourceStats* Replicator::StatsFor(std::string_view region) {
@@ -192,6 +337,19 @@ Replicator::Answer Replicator::HandleApply(std::span<const auth::Header> headers
   if (batch->source_region != *source) {
     return {403, boost::json::serialize(boost::json::object{
                      {"error", "batch source does not match the signed region"}})};
+  }
+  // Batches from a source apply in order: one that starts past the source's
+  // receive cursor would skip what lies between (a batch lost in flight, or a
+  // cursor older than the sender thinks after a restore). Refused with the
+  // cursor, so the sender ships from there. (The cursor only grows, so a
+  // batch that passes here still follows it when applied.)
+  const uint64_t received = store_->ReceiveCursor(batch->source_region);
+  if (batch->first_seq > received + 1) {
+    return {409, boost::json::serialize(boost::json::object{
+                     {"error", "batch starts at " + std::to_string(batch->first_seq) +
+                                   " but this node has the sender's log only up to " +
+                                   std::to_string(received)},
+                     {"cursor", received}})};
   }
   auto applied = store_->ApplyReplicated(batch->source_region, batch->last_seq, batch->records);
   if (!applied.ok()) {

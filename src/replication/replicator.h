@@ -2,12 +2,18 @@
 //
 // Shipping: one thread per peer reads this node's change log from the peer's
 // persisted cursor, keeps the records of tables that replicate to that peer
-// (and not the peer's own writes coming back), sends them as a batch
-// (wire.h) signed with the cluster secret (peer_auth.h), and advances the
-// cursor when the peer acknowledges. It wakes on every commit, so changes
-// ship continuously; a down or slow peer gets retries with capped
-// exponential backoff while its backlog stays on disk in the change log, and
-// local writes never wait for it.
+// (and not the peer's own writes coming back), and posts them as batches
+// (wire.h) signed with the cluster secret (peer_auth.h). It wakes on every
+// commit, so changes ship continuously, and it does not wait for an answer
+// before sending the next batch: up to max_in_flight batches are pipelined on
+// one connection (pipelined_client.h), so lag stays near half the round trip
+// on a distant link. The cursor advances as the peer acknowledges, in order.
+// The peer refuses (409) a batch that does not start where its receive
+// cursor ends, so nothing is skipped when an earlier batch failed; the
+// shipper then backs off and ships again from its cursor (or from the
+// peer's, when the peer has less, e.g. restored from a backup). A down or
+// slow peer gets retries with capped exponential backoff while its backlog
+// stays on disk in the change log, and local writes never wait for it.
 //
 // Receiving: HandleApply() checks the signature, decodes the batch and has the
 // store apply it by last-writer-wins with (HLC timestamp, origin region),
@@ -54,6 +60,7 @@
 #include "auth/canonical.h"
 #include "common/clock.h"
 #include "replication/peer_auth.h"
+#include "replication/peer_client.h"
 #include "storage/store.h"
 
 namespace tandem::replication {
@@ -72,6 +79,10 @@ struct Peer {
 struct ReplicatorOptions {
   size_t batch_records = 1000;
   size_t batch_bytes = 4 << 20;
+  // Batches sent and not yet answered (pipelined on one connection): enough
+  // to cover a round trip of small batches; the byte cap bounds memory.
+  size_t max_in_flight = 64;
+  size_t max_in_flight_bytes = 16 << 20;
   std::chrono::milliseconds request_timeout{5000};
   std::chrono::milliseconds min_backoff{50};
   // Capped low: a peer that comes back is found within a second.
@@ -152,6 +163,13 @@ class Replicator {
  private:
   struct Shipper;
   void Ship(Shipper* shipper);
+  void OnAnswer(Shipper* shipper, uint64_t generation, StatusOr<HttpResponse> answer);
+  // `region` has this node's change log only up to `received`, less than it
+  // acknowledged (restored from a backup): its shipper starts over there.
+  void Rewind(const std::string& region, uint64_t received);
+  // The end of the last batch `region` acknowledged since this start (0:
+  // none): its receive cursor for this node is at least this.
+  uint64_t ConfirmedSeq(const std::string& region) const;
   struct Watched {
     Peer peer;
     std::unique_ptr<PeerClient> client;  // used by the watcher thread only

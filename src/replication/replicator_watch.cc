@@ -75,6 +75,7 @@ void Replicator::Watch() {
 void Replicator::Probe(Watched* w) {
   // Read before asking: the peer had this much of the log before it answered.
   const uint64_t shipped_to_peer = store_->ShipCursor(w->peer.region);
+  const uint64_t confirmed = ConfirmedSeq(w->peer.region);
   const std::string body = "{}";
   StatusOr<HttpResponse> response = Status::InvalidArgument("invalid peer URL " + w->peer.url);
   if (w->client) {
@@ -108,7 +109,8 @@ void Replicator::Probe(Watched* w) {
   // The peer has received more of this node's log than this node has: its
   // data was restored from a backup (or lost its last writes). New writes
   // must not reuse those sequence numbers, or the peer would drop them as
-  // already received; anti-entropy repairs what the backup lacks.
+  // already received; the peer ships back what it has, anti-entropy repairs
+  // the rest.
   uint64_t received = 0;
   if (GetU64(response_object, "received_seq", &received) && received > store_->CommittedSeq()) {
     spdlog::warn(
@@ -117,6 +119,11 @@ void Replicator::Probe(Watched* w) {
         w->peer.region, received, store_->CommittedSeq(), received);
     Status st = store_->AdvanceSequence(received);
     if (!st.ok()) spdlog::warn("cannot advance the change log: {}", st.message());
+  }
+  // The peer has less of this node's log than it acknowledged: it was
+  // restored from a backup. Ship it again from where its copy ends.
+  if (GetU64(response_object, "received_seq", &received) && received < confirmed) {
+    Rewind(w->peer.region, received);
   }
   if (!ships_here) return;
   if (w->pending && shipped_here >= w->pending_committed) {

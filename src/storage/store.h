@@ -260,6 +260,8 @@ class Store {
   // newest record, whose sequence number a restart continues from. Returns
   // the first sequence that may remain.
   StatusOr<uint64_t> TrimChangeLog();
+  // What TrimChangeLog last returned since the store opened (0: nothing yet).
+  uint64_t ChangeLogTrimmedBelow() const;
   // Tombstones deleted by collection since the store opened.
   uint64_t TombstonesCollected() const { return tombstones_collected_.load(); }
 

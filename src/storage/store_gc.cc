@@ -159,4 +159,9 @@ StatusOr<uint64_t> Store::TrimChangeLog() {
   return trimmed_below_;
 }
 
+uint64_t Store::ChangeLogTrimmedBelow() const {
+  std::lock_guard<std::mutex> lock(gc_mu_);
+  return trimmed_below_;
+}
+
 }  // namespace tandem::storage
