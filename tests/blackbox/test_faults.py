@@ -782,7 +782,7 @@ def test_backlog_of_large_items_converges(regions):
     west.restart()
     wc = west.client()
     # Fail fast on a refusal that would repeat forever.
-    wait_until(lambda: "413" in east.log_since(east_log) or len(scan_all(wc, t)) == 60,
+    wait_until(lambda: "answered 413" in east.log_since(east_log) or len(scan_all(wc, t)) == 60,
                timeout=CONVERGE, what="the backlog at west (or a refusal)")
-    assert "413" not in east.log_since(east_log), east.log_since(east_log)[-2000:]
+    assert "answered 413" not in east.log_since(east_log), east.log_since(east_log)[-2000:]
     wait_converged([ec, wc], t, timeout=CONVERGE, expect=as_scan(expected))
