@@ -11,15 +11,27 @@ PACKAGES=(
   # libraries (DESIGN.md, "Dependencies")
   libboost1.81-dev libboost-json1.81-dev librocksdb-dev libssl-dev
   libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev zlib1g-dev
+  libknot-dev  # Knot's zone-file scanner (libzscanner) for tandem dns
   # unit tests, fuzzing
   libgtest-dev libgmock-dev clang libclang-rt-14-dev
   # black-box tests: the real clients
   python3 python3-pytest python3-boto3 awscli curl
   # black-box fault tests: partitions in a network namespace, clock skew
   iproute2 nftables faketime
+  # DNS tests: dig, kdig, dnspython; Knot DNS for the differential test
+  bind9-dnsutils knot-dnsutils python3-dnspython knot
 )
 if [ "${TANDEM_WITH_BENCH:-0}" = 1 ]; then
-  PACKAGES+=(libbenchmark-dev nodejs npm wrk)
+  PACKAGES+=(libbenchmark-dev nodejs npm wrk dnsperf gdnsd)
 fi
 $SUDO apt-get update -qq
+# Packaged servers (knot, gdnsd) must not start system-wide daemons: tests and
+# benchmarks start their own on loopback. Debian's policy-rc.d convention
+# (exit 101: "action forbidden") stops invoke-rc.d for this install only.
+POLICY=/usr/sbin/policy-rc.d
+if [ ! -e "$POLICY" ]; then
+  printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$POLICY" >/dev/null
+  $SUDO chmod +x "$POLICY"
+  trap '$SUDO rm -f "$POLICY"' EXIT
+fi
 $SUDO apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}" >/dev/null

@@ -139,6 +139,8 @@ void Replicator::Ship(Shipper* s) {
   // only copy of what it wrote.
   uint64_t echo_through = 0;
   bool restart = true;
+  bool lingering = false;  // records are waiting for company until linger_until
+  std::chrono::steady_clock::time_point linger_until;
   while (!stopping_.load()) {
     {
       std::unique_lock<std::mutex> lock(s->mu);
@@ -181,10 +183,31 @@ void Replicator::Ship(Shipper* s) {
       }
     }
     if (store_->CommittedSeq() <= cursor) {
+      lingering = false;
       store_->WaitForCommit(cursor, std::chrono::milliseconds(50));
       continue;
     }
     const uint64_t committed = store_->CommittedSeq();
+    // While batches are in flight, a few new records wait up to `linger` for
+    // company: many tiny batches would cost the receiver a synced write each.
+    // With nothing in flight they go at once.
+    if (!lingering) {
+      lingering = true;
+      linger_until = std::chrono::steady_clock::now() + options_.linger;
+    }
+    if (committed - cursor < options_.linger_records &&
+        std::chrono::steady_clock::now() < linger_until) {
+      bool busy = false;
+      {
+        std::lock_guard<std::mutex> lock(s->mu);
+        busy = !s->in_flight.empty();
+      }
+      if (busy) {
+        store_->WaitForCommit(committed, std::chrono::milliseconds(1));
+        continue;
+      }
+    }
+    lingering = false;
     auto records = store_->ReadChanges(cursor, options_.batch_records);
     if (!records.ok()) {
       store_->WaitForCommit(cursor, std::chrono::milliseconds(100));

@@ -83,6 +83,10 @@ struct ReplicatorOptions {
   // to cover a round trip of small batches; the byte cap bounds memory.
   size_t max_in_flight = 64;
   size_t max_in_flight_bytes = 16 << 20;
+  // With batches in flight, fewer than linger_records new records wait up to
+  // `linger` for more before they are sent (with none in flight, no wait).
+  std::chrono::milliseconds linger{5};
+  uint64_t linger_records = 256;
   std::chrono::milliseconds request_timeout{5000};
   std::chrono::milliseconds min_backoff{50};
   // Capped low: a peer that comes back is found within a second.
