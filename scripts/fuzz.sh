@@ -9,8 +9,8 @@ CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWit
   -DTANDEM_BUILD_TESTS=OFF -DTANDEM_BUILD_FUZZ=ON \
   -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined" \
   -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" >/dev/null
-cmake --build build-fuzz -j"$(nproc)" --target request_fuzz expression_fuzz item_codec_fuzz replication_fuzz
-for target in request_fuzz expression_fuzz item_codec_fuzz replication_fuzz; do
+cmake --build build-fuzz -j"$(nproc)" --target request_fuzz expression_fuzz item_codec_fuzz replication_fuzz dns_packet_fuzz
+for target in request_fuzz expression_fuzz item_codec_fuzz replication_fuzz dns_packet_fuzz; do
   corpus="build-fuzz/corpus-${target%_fuzz}"
   mkdir -p "$corpus"
   cp -n fuzz/corpus/"${target%_fuzz}"/* "$corpus"/ 2>/dev/null || true

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "cli/dns_command.h"
 #include "cli/node_command.h"
 #include "cli/verify_command.h"
 
@@ -21,6 +22,18 @@ int main(int argc, char** argv) {
       "Compare a table across regions and name the keys that differ (exit 0 equal, 1 "
       "different, 2 not compared)");
   tandem::cli::AddVerifyFlags(verify, &verify_flags);
+  tandem::cli::DnsFlags dns_flags;
+  CLI::App* dns = app.add_subcommand(
+      "dns", "Run an authoritative DNS server whose answers follow health checks");
+  tandem::cli::AddDnsFlags(dns, &dns_flags);
+  tandem::cli::StatusFlags status_flags;
+  CLI::App* status = app.add_subcommand(
+      "status", "Show health checks, every checker's observations, answers and routing controls");
+  tandem::cli::AddStatusFlags(status, &status_flags);
+  tandem::cli::RouteFlags route_flags;
+  CLI::App* route = app.add_subcommand(
+      "route", "Take an answer set out of every record, force it in, or hand it back (auto)");
+  tandem::cli::AddRouteFlags(route, &route_flags);
   std::string log_level = "info";
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
@@ -28,5 +41,8 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::from_str(log_level));
   if (node->parsed()) return tandem::cli::RunNode(node_flags);
   if (verify->parsed()) return tandem::cli::RunVerify(verify_flags);
+  if (dns->parsed()) return tandem::cli::RunDns(dns_flags);
+  if (status->parsed()) return tandem::cli::RunStatus(status_flags);
+  if (route->parsed()) return tandem::cli::RunRoute(route_flags);
   return 1;
 }

@@ -83,6 +83,8 @@ struct HealthCheckConfig {
   bool disabled = false;              // always healthy (then inverted applies)
   std::vector<std::string> children;  // CALCULATED: names of other checks
   int health_threshold = 0;           // CALCULATED: healthy when >= this many children are
+
+  bool operator==(const HealthCheckConfig&) const = default;
 };
 
 enum class Routing { kSimple, kFailover, kWeighted, kMultivalue };

@@ -1,0 +1,40 @@
+// `tandem dns`, `tandem status` and `tandem route`: the failover DNS server
+// and the operator's view and controls of it (failover/service.h).
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <string>
+
+namespace tandem::cli {
+
+struct DnsFlags {
+  std::string config;
+  std::string server;
+};
+void AddDnsFlags(CLI::App* app, DnsFlags* flags);
+// Runs until SIGTERM/SIGINT; SIGHUP reloads. Exit 0 after a clean stop, 1
+// when the configuration is invalid or a socket cannot be bound.
+int RunDns(const DnsFlags& flags);
+
+struct StatusFlags {
+  std::string config;
+  bool json = false;
+};
+void AddStatusFlags(CLI::App* app, StatusFlags* flags);
+// Prints health checks with every checker's observation, each record's
+// current answer and the routing controls. Exit 1 when no server answers.
+int RunStatus(const StatusFlags& flags);
+
+struct RouteFlags {
+  std::string action;  // out | in | auto
+  std::string set;
+  std::string config;
+  bool force = false;
+};
+void AddRouteFlags(CLI::App* app, RouteFlags* flags);
+// Sets a routing control on every reachable [[dns.server]] (they also pass
+// it on to each other). Exit 0 when at least one applied it, 1 when refused
+// (safety rule) or none could be reached, 2 on usage errors.
+int RunRoute(const RouteFlags& flags);
+
+}  // namespace tandem::cli

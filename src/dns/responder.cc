@@ -1,0 +1,119 @@
+#include "dns/responder.h"
+
+#include <algorithm>
+
+#include "dns/answer.h"
+#include "dns/message.h"
+#include "dns/wire.h"
+
+namespace tandem::dns {
+namespace {
+
+constexpr size_t kOptSize = 11;
+constexpr size_t kMinUdpPayload = 512;  // RFC 1035 4.2.1; less counts as 512 (RFC 6891 6.2.5)
+constexpr size_t kMaxTcpMessage = 65535;
+constexpr uint16_t kTypeIxfr = 251, kTypeAxfr = 252;
+constexpr uint16_t kClassIn = 1, kClassAny = 255;
+
+}  // namespace
+
+Responder::Responder(ResponderOptions options, uint64_t seed)
+    : options_(options), rng_(seed == 0 ? 0x9E3779B97F4A7C15ull : seed) {
+  options_.max_udp_payload =
+      std::max<uint16_t>(options_.max_udp_payload, static_cast<uint16_t>(kMinUdpPayload));
+}
+
+size_t Responder::Respond(const ZoneSet& zones, std::span<const uint8_t> packet,
+                          Transport transport, std::span<uint8_t> out, ResponseInfo* info) {
+  ResponseInfo ignored;
+  if (info == nullptr) {
+    info = &ignored;
+  }
+  *info = ResponseInfo{};
+  Query query;
+  const ParseResult parsed = ParseQuery(packet, &query);
+  if (parsed == ParseResult::kDrop) {
+    info->dropped = true;
+    return 0;
+  }
+  info->qtype = query.qtype;
+
+  size_t limit = kMaxTcpMessage;
+  if (transport == Transport::kUdp) {
+    limit = query.edns
+                ? std::clamp<size_t>(query.udp_payload, kMinUdpPayload, options_.max_udp_payload)
+                : kMinUdpPayload;
+  }
+  limit = std::min(limit, out.size());
+  const size_t reserve = query.edns ? kOptSize : 0;
+  if (limit < kHeaderSize + query.question_size + reserve) {
+    info->dropped = true;  // the caller's buffer cannot hold even an error
+    return 0;
+  }
+  PacketWriter w(out.data(), limit - reserve);
+  w.Put16(query.id);
+  w.Put16(0);  // flags, set below
+  for (int i = 0; i < 4; ++i) {
+    w.Put16(0);  // counts, set below
+  }
+  if (query.question_size > 0) {
+    w.PutBytes(packet.data() + kHeaderSize, query.question_size);
+    w.RegisterName(kHeaderSize, query.qname_view());
+  }
+
+  uint8_t rcode = kRcodeNoError;
+  AnswerResult answer;
+  answer.authoritative = false;
+  const Zone* zone = nullptr;
+  if (parsed == ParseResult::kFormErr) {
+    rcode = kRcodeFormErr;
+  } else if (query.opcode() != 0 || query.qtype == 0) {
+    rcode = kRcodeNotImp;
+  } else if (query.edns && query.edns_version > 0) {
+    rcode = kRcodeBadVers;  // RFC 6891 6.1.3
+  } else if (query.qclass != kClassIn && query.qclass != kClassAny) {
+    rcode = kRcodeRefused;
+  } else if ((zone = zones.FindZone(query.qname_view())) == nullptr) {
+    rcode = kRcodeRefused;
+  } else if (query.qtype == kTypeAxfr || query.qtype == kTypeIxfr) {
+    rcode = kRcodeNotAuth;  // no zone transfers (as Knot without an ACL)
+  } else {
+    answer = WriteAnswer(*zone, query, &w, &rng_);
+    rcode = answer.rcode;
+  }
+
+  uint16_t flags = kFlagQr | (query.flags & (0x7800 | kFlagRd)) | (rcode & 0xF);
+  if (answer.authoritative) {
+    flags |= kFlagAa;
+  }
+  if (answer.truncated) {
+    flags |= kFlagTc;
+  }
+  w.Patch16(2, flags);
+  w.Patch16(4, query.question_size > 0 ? 1 : 0);
+  w.Patch16(6, answer.ancount);
+  w.Patch16(8, answer.nscount);
+  w.Patch16(10, answer.arcount + (query.edns ? 1 : 0));
+  if (query.edns) {
+    w.set_limit(limit);
+    const uint8_t opt[kOptSize] = {
+        0,  // root owner
+        0,
+        41,  // OPT
+        static_cast<uint8_t>(options_.max_udp_payload >> 8),
+        static_cast<uint8_t>(options_.max_udp_payload),
+        static_cast<uint8_t>(rcode >> 4),  // extended rcode
+        0,                                 // version 0
+        static_cast<uint8_t>(query.dnssec_ok ? 0x80 : 0),
+        0,
+        0,
+        0,  // no options
+    };
+    w.PutBytes(opt, kOptSize);
+  }
+  info->rcode = rcode;
+  info->truncated = answer.truncated;
+  return w.size();
+}
+
+}  // namespace tandem::dns

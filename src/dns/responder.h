@@ -1,0 +1,51 @@
+// Responder: one DNS query in, one response out, against a ZoneSet — the
+// whole authoritative protocol (RFC 1034/1035, 2308, 6891, 8482): AA answers,
+// CNAME chains within the zone, NXDOMAIN vs NODATA with the SOA (negative TTL
+// min(SOA TTL, MINIMUM)), wildcards, referrals, minimal ANY, REFUSED outside
+// its zones, FORMERR for malformed queries, NOTIMP for other opcodes, EDNS0
+// (OPT echoed, BADVERS, payload limits), TC when a UDP answer does not fit,
+// name compression, and the query's case kept in the question and owners.
+//
+// Pure and allocation-free on the hot path: safe from any number of threads
+// on the same ZoneSet. Never reads or writes outside the given spans (it is
+// fuzzed).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "dns/zone.h"
+
+namespace tandem::dns {
+
+enum class Transport { kUdp, kTcp };
+
+// What happened, for metrics and logs.
+struct ResponseInfo {
+  uint16_t qtype = 0;
+  uint8_t rcode = 0;       // 0 NOERROR, 1 FORMERR, 2 SERVFAIL, 3 NXDOMAIN, 4 NOTIMP, 5 REFUSED,
+                           // 9 NOTAUTH (AXFR/IXFR), 16 BADVERS (extended)
+  bool dropped = false;    // no response (not a query, or too broken to answer)
+  bool truncated = false;  // TC set
+};
+
+struct ResponderOptions {
+  uint16_t max_udp_payload = 1232;  // the most this server sends over UDP with EDNS
+};
+
+// Per-thread state: a small PRNG for weighted and multivalue picks.
+class Responder {
+ public:
+  explicit Responder(ResponderOptions options = {}, uint64_t seed = 0);
+  // Writes the response to `query` into `out` (at least 65535 bytes for
+  // TCP, 4096 for UDP) and returns its length; 0 means send nothing.
+  size_t Respond(const ZoneSet& zones, std::span<const uint8_t> query, Transport transport,
+                 std::span<uint8_t> out, ResponseInfo* info);
+
+ private:
+  ResponderOptions options_;
+  uint64_t rng_;
+};
+
+}  // namespace tandem::dns

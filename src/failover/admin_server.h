@@ -1,0 +1,49 @@
+// AdminServer: a small HTTP/1.1 server for `tandem dns`'s admin API (status,
+// routing controls, checkers' observations, metrics). JSON bodies, keep-alive,
+// a body limit, one I/O thread; requests are handled one at a time per
+// connection by the given handler, which does its own authentication.
+//
+// Thread-safety: Start/Stop from the owner. The handler runs on the server's
+// thread and may be called for several connections one after another.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "auth/canonical.h"
+#include "common/status.h"
+
+namespace tandem::failover {
+
+struct AdminRequest {
+  std::string_view method;
+  std::string_view target;
+  std::span<const auth::Header> headers;
+  std::string_view body;
+};
+
+struct AdminReply {
+  int status = 200;
+  std::string body;
+  std::string content_type = "application/json";
+};
+
+class AdminServer {
+ public:
+  using Handler = std::function<AdminReply(const AdminRequest&)>;
+  AdminServer(std::string listen, Handler handler);
+  ~AdminServer();
+  // Binds HOST:PORT and serves; Unavailable with the reason when it cannot.
+  Status Start();
+  void Stop();
+  uint16_t port() const;  // the bound port (for listen ports of 0)
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace tandem::failover

@@ -1,0 +1,243 @@
+"""`tandem dns` black box: the real binary answering dig and dnspython, its
+answers following health checks of small HTTP endpoints, routing controls
+and `tandem status` through the authenticated admin API.
+"""
+import json
+import os
+import signal
+import time
+import urllib.error
+import urllib.request
+
+import dns.flags
+import dns.rcode
+import dns.rdatatype
+import pytest
+
+from conftest import wait_until
+from dnsutil import Deployment, Endpoint, answers, dig, query, wait_answer
+
+PRIMARY = {"127.0.0.1"}
+SECONDARY = {"127.0.0.2"}
+
+
+@pytest.fixture
+def regions():
+    eps = {"us-east-1": Endpoint("127.0.0.1"), "eu-west-1": Endpoint("127.0.0.2")}
+    yield eps
+    for ep in eps.values():
+        ep.stop()
+
+
+@pytest.fixture
+def deployment(regions):
+    made = []
+
+    def make(**kwargs):
+        d = Deployment(regions, **kwargs)
+        made.append(d)
+        return d
+
+    yield make
+    for d in made:
+        d.stop_all()
+
+
+def test_static_zone_and_failover_record_answer_authoritatively(deployment):
+    d = deployment()
+    d.start()
+    s = d.server()
+    r = query(s, "www.shop.example.")
+    assert r.rcode() == dns.rcode.NOERROR
+    assert r.flags & dns.flags.AA
+    assert {rd.to_text() for rd in r.answer[0]} == PRIMARY
+    assert r.answer[0].ttl == 5
+    assert answers(s, "static.shop.example.") == {"192.0.2.10"}
+    assert answers(s, "shop.example.", "MX") == {"10 mail.shop.example."}
+    # A CNAME to the health-driven record is followed inside the zone.
+    r = query(s, "shop.shop.example.")
+    assert [rrset.rdtype for rrset in r.answer] == [dns.rdatatype.CNAME, dns.rdatatype.A]
+    # NXDOMAIN and NODATA carry the SOA with the negative TTL.
+    r = query(s, "nope.shop.example.")
+    assert r.rcode() == dns.rcode.NXDOMAIN and r.flags & dns.flags.AA
+    assert r.authority[0].rdtype == dns.rdatatype.SOA and r.authority[0].ttl == 60
+    r = query(s, "www.shop.example.", "AAAA")
+    assert r.rcode() == dns.rcode.NOERROR and not r.answer
+    assert r.authority[0].rdtype == dns.rdatatype.SOA
+    # Outside its zones: REFUSED.
+    assert query(s, "www.example.com.").rcode() == dns.rcode.REFUSED
+    # dig over UDP and TCP, with the query's case kept.
+    out = dig(s, "WwW.Shop.Example.", "A", "+norec")
+    assert out.returncode == 0, out.stderr
+    assert "status: NOERROR" in out.stdout and " aa" in out.stdout
+    assert "WwW.Shop.Example.\t5\tIN\tA\t127.0.0.1" in out.stdout
+    out = dig(s, "+tcp", "www.shop.example.", "A")
+    assert "127.0.0.1" in out.stdout and "status: NOERROR" in out.stdout
+
+
+def test_failover_flips_within_the_bound_and_back(deployment, regions):
+    # interval 500 ms, threshold 3: the flip must come within 3 x 0.5 + 0.5 s.
+    d = deployment(interval="500ms", timeout="300ms", threshold=3)
+    d.start()
+    s = d.server()
+    assert answers(s, "www.shop.example.") == PRIMARY
+    regions["us-east-1"].stop()
+    took = wait_answer(s, "www.shop.example.", SECONDARY, timeout=10)
+    assert took <= 0.5 * 3 + 0.5, took
+    assert "now answers 127.0.0.2 (eu-west-1)" in d.log()
+    regions["us-east-1"].start()
+    took = wait_answer(s, "www.shop.example.", PRIMARY, timeout=10)
+    assert took <= 0.5 * 3 + 0.5, took
+    # Both down: Route 53 answers the primary.
+    regions["us-east-1"].stop()
+    regions["eu-west-1"].stop()
+    wait_until(lambda: "eu-west-1 unhealthy" in d.log() and
+               d.log().count("now answers 127.0.0.1") >= 2, timeout=10,
+               what="both regions seen down")
+    assert answers(s, "www.shop.example.") == PRIMARY
+
+
+def test_a_flapping_endpoint_does_not_move_traffic(deployment, regions):
+    d = deployment(interval="100ms", timeout="80ms", threshold=3)
+    d.start()
+    s = d.server()
+    regions["us-east-1"].mode = "flap"
+    start = regions["us-east-1"].requests
+    deadline = time.monotonic() + 15
+    # Watch at least 20 alternating probes: the answer never moves.
+    while regions["us-east-1"].requests - start < 20:
+        assert answers(s, "www.shop.example.") == PRIMARY
+        assert time.monotonic() < deadline, "the endpoint was not probed"
+        time.sleep(0.02)
+    assert "now answers" not in d.log()
+
+
+def test_routing_controls_and_their_safety_rule_persist(deployment):
+    d = deployment()
+    d.start()
+    s = d.server()
+    r = d.tandem("route", "out", "us-east-1")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "ns1: us-east-1 is now out" in r.stdout
+    wait_answer(s, "www.shop.example.", SECONDARY, timeout=5)
+    # Taking the last set out is refused, and nothing changes.
+    r = d.tandem("route", "out", "eu-west-1")
+    assert r.returncode == 1
+    assert "www.shop.example. A would have nothing to serve" in r.stdout, r.stdout
+    assert answers(s, "www.shop.example.") == SECONDARY
+    # An unknown set is refused.
+    r = d.tandem("route", "out", "ap-south-1")
+    assert r.returncode == 1 and "no [[record]] has an answer set 'ap-south-1'" in r.stdout
+    # Persisted across a restart.
+    d.stop()
+    d.start()
+    assert answers(s, "www.shop.example.") == SECONDARY
+    status = d.tandem("status")
+    assert status.returncode == 0, status.stderr
+    assert "us-east-1" in status.stdout and "out" in status.stdout
+    # --force takes the last one out too: the name then has no A data.
+    r = d.tandem("route", "out", "eu-west-1", "--force")
+    assert r.returncode == 0, r.stdout
+    wait_until(lambda: answers(s, "www.shop.example.") == set(), timeout=5, what="no answer")
+    for set_name in ("us-east-1", "eu-west-1"):
+        assert d.tandem("route", "auto", set_name).returncode == 0
+    wait_answer(s, "www.shop.example.", PRIMARY, timeout=5)
+
+
+def test_in_forces_an_unhealthy_primary_in(deployment, regions):
+    d = deployment()
+    d.start()
+    s = d.server()
+    regions["us-east-1"].mode = "fail"
+    wait_answer(s, "www.shop.example.", SECONDARY, timeout=10)
+    assert d.tandem("route", "in", "us-east-1").returncode == 0
+    wait_answer(s, "www.shop.example.", PRIMARY, timeout=5)
+
+
+def test_status_shows_checks_observations_answers_and_controls(deployment, regions):
+    d = deployment()
+    d.start()
+    regions["eu-west-1"].mode = "fail"
+    s = d.server()
+    wait_until(lambda: "UNHEALTHY" in d.tandem("status").stdout, timeout=10,
+               what="eu-west-1 unhealthy in status")
+    out = d.tandem("status").stdout
+    assert "us-east-1" in out and "HTTP_STR_MATCH" in out and "HEALTHY" in out
+    assert "HTTP 503" in out  # the observation's reason
+    assert "www.shop.example. A failover ttl 5  ->  127.0.0.1" in out
+    assert "(none: every answer set follows its health check)" in out
+    js = json.loads(d.tandem("status", "--json").stdout)
+    checks = {c["name"]: c for c in js["ns1"]["checks"]}
+    assert checks["eu-west-1"]["healthy"] is False
+    assert checks["eu-west-1"]["observations"][0]["server"] == "ns1"
+    assert answers(s, "www.shop.example.") == PRIMARY
+
+
+def test_admin_api_refuses_unauthenticated_callers(deployment):
+    d = deployment()
+    d.start()
+    s = d.server()
+    base = f"http://{s['host']}:{s['admin']}"
+    for method, path, body in (("GET", "/v1/status", None),
+                               ("POST", "/v1/route", b'{"set":"us-east-1","control":"out"}'),
+                               ("POST", "/v1/observations", b'{"checks":{}}')):
+        req = urllib.request.Request(base + path, data=body, method=method)
+        with pytest.raises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(req, timeout=5)
+        assert e.value.code == 403
+    assert answers(s, "www.shop.example.") == PRIMARY  # nothing changed
+    with urllib.request.urlopen(base + "/metrics", timeout=5) as r:
+        text = r.read().decode()
+    assert "tandem_dns_queries_total" in text
+    assert 'tandem_health_check_healthy{check="us-east-1"} 1' in text
+
+
+def test_invalid_configuration_is_refused_with_file_and_line(deployment):
+    d = deployment()
+    d.rewrite(d.read().replace('failure_threshold = 3', 'failure_threshold = 30', 1))
+    proc = d.start(wait=False)
+    assert proc.wait(timeout=10) == 1
+    assert "dns.toml:" in d.log() and "'failure_threshold' must be an integer from 1 to 10" in d.log()
+
+
+def test_sighup_reloads_and_keeps_the_old_config_when_the_new_is_invalid(deployment):
+    d = deployment()
+    d.start()
+    s = d.server()
+    zone_path = os.path.join(d.dir, "shop.example.zone")
+    with open(zone_path, "a") as f:
+        f.write("added   IN A    192.0.2.99\n")
+    d.procs["ns1"].send_signal(signal.SIGHUP)
+    wait_until(lambda: answers(s, "added.shop.example.") == {"192.0.2.99"}, timeout=10,
+               what="the reloaded zone")
+    # A broken zone file: refused, the running zone keeps answering.
+    with open(zone_path, "a") as f:
+        f.write("broken  IN A    not-an-address\n")
+    d.procs["ns1"].send_signal(signal.SIGHUP)
+    wait_until(lambda: "reload refused" in d.log(), timeout=10, what="the refusal")
+    assert "shop.example.zone:" in d.log()
+    assert answers(s, "added.shop.example.") == {"192.0.2.99"}
+    assert answers(s, "www.shop.example.") == PRIMARY
+
+
+def test_two_checkers_share_observations_and_agree(deployment, regions):
+    d = deployment(servers=2)
+    d.start("ns1")
+    d.start("ns2")
+    s1, s2 = d.server("ns1"), d.server("ns2")
+    # Each sees the other's observations (fresh), then both flip together.
+    wait_until(lambda: "ns2" in json.loads(d.tandem("status", "--json").stdout)["ns1"]
+               ["fresh_peers"], timeout=10, what="ns1 to hear from ns2")
+    regions["us-east-1"].stop()
+    wait_answer(s1, "www.shop.example.", SECONDARY, timeout=10)
+    wait_answer(s2, "www.shop.example.", SECONDARY, timeout=10)
+    # A control set through the deployment reaches both.
+    regions["us-east-1"].start()
+    wait_answer(s1, "www.shop.example.", PRIMARY, timeout=10)
+    assert d.tandem("route", "out", "us-east-1").returncode == 0
+    wait_answer(s2, "www.shop.example.", SECONDARY, timeout=5)
+    # A server that was down takes the control from the other when back.
+    d.stop("ns2")
+    assert d.tandem("route", "auto", "us-east-1").returncode == 0
+    d.start("ns2")
+    wait_answer(s2, "www.shop.example.", PRIMARY, timeout=10)
