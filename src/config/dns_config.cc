@@ -109,11 +109,18 @@ class Parser {
     TANDEM_RETURN_IF_ERROR(r_.Tables(*dns, "server", &tables));
     std::set<std::string> names;
     for (const toml::table* t : tables) {
-      TANDEM_RETURN_IF_ERROR(r_.NoUnknownKeys(*t, {"name", "listen", "admin"}, "[[dns.server]]"));
+      TANDEM_RETURN_IF_ERROR(
+          r_.NoUnknownKeys(*t, {"name", "listen", "admin", "probe_source"}, "[[dns.server]]"));
       DnsServerConfig s;
       TANDEM_RETURN_IF_ERROR(r_.String(*t, "name", true, &s.name));
       TANDEM_RETURN_IF_ERROR(r_.String(*t, "listen", true, &s.listen));
       TANDEM_RETURN_IF_ERROR(r_.String(*t, "admin", true, &s.admin));
+      TANDEM_RETURN_IF_ERROR(r_.String(*t, "probe_source", false, &s.probe_source));
+      if (!s.probe_source.empty() && !IsAddress(s.probe_source, AF_INET) &&
+          !IsAddress(s.probe_source, AF_INET6)) {
+        return r_.Error(*t->get("probe_source"),
+                        "probe_source must be an IP address, got '" + s.probe_source + "'");
+      }
       for (const char* key : {"listen", "admin"}) {
         const std::string& v = std::string(key) == "listen" ? s.listen : s.admin;
         if (!ValidHostPort(v)) {

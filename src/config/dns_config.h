@@ -14,6 +14,7 @@
 //   name = "ns1"
 //   listen = "127.0.0.1:5353"         # UDP and TCP
 //   admin = "127.0.0.1:9053"          # JSON over HTTP, signed with the secret
+//   probe_source = "127.0.0.1"        # optional: health probes connect from here
 //
 //   [[dns.zone]]
 //   origin = "shop.example."
@@ -55,8 +56,9 @@ namespace tandem::config {
 
 struct DnsServerConfig {
   std::string name;
-  std::string listen;  // HOST:PORT (IPv6 as [addr]:port)
-  std::string admin;   // HOST:PORT
+  std::string listen;        // HOST:PORT (IPv6 as [addr]:port)
+  std::string admin;         // HOST:PORT
+  std::string probe_source;  // optional: the address this server's health probes come from
 };
 
 struct DnsZoneConfig {

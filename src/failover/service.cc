@@ -424,6 +424,7 @@ Status DnsService::Start() {
   const config::DnsConfig& c = *s.loaded.config;
   s.checker = std::make_unique<health::Checker>(
       c.checks, s.clock, [impl = &s](const health::CheckState&) { impl->OnTransition(); });
+  s.checker->set_probe_source(s.loaded.self->probe_source);
   spdlog::info("{}: first round of {} health checks", s.loaded.self->name, c.checks.size());
   s.checker->Start();
   {

@@ -168,12 +168,16 @@ struct Checker::Impl {
     BeginProbe(raw);
   }
 
+  std::string source;  // probes connect from here (empty: any)
+
   void BeginProbe(Slot* slot) {
     slot->started = SteadyClock::now();
-    slot->probe = StartProbe(io, tls, slot->config, clock,
-                             [this, name = slot->config.name, id = slot->id](ProbeResult result) {
-                               OnProbeDone(name, id, std::move(result));
-                             });
+    slot->probe = StartProbe(
+        io, tls, slot->config, clock,
+        [this, name = slot->config.name, id = slot->id](ProbeResult result) {
+          OnProbeDone(name, id, std::move(result));
+        },
+        source);
   }
 
   void OnProbeDone(const std::string& name, uint64_t id, ProbeResult result) {
@@ -255,6 +259,8 @@ struct Checker::Impl {
   mutable std::mutex mu;
   std::map<std::string, Record> records;  // guarded by mu
 };
+
+void Checker::set_probe_source(std::string address) { impl_->source = std::move(address); }
 
 Checker::Checker(std::vector<config::HealthCheckConfig> checks, const Clock* clock,
                  OnTransition on_transition)

@@ -60,6 +60,9 @@ class Checker {
   // (at most the longest timeout).
   // Disabled checks are not probed: their state is set at once.
   void Start();
+  // Probes connect from this local address (before Start; empty: any), so
+  // firewalls and faults can tell this checker's probes apart.
+  void set_probe_source(std::string address);
   // Cancels the timers and the probes in flight and joins the thread; the
   // states stay readable. Start may be called again. Idempotent.
   void Stop();

@@ -56,10 +56,11 @@ std::string HostHeader(const config::HealthCheckConfig& check) {
 class ProbeOp : public Probe, public std::enable_shared_from_this<ProbeOp> {
  public:
   ProbeOp(asio::io_context& io, ssl::context& tls, const config::HealthCheckConfig& check,
-          const Clock* clock, ProbeCallback done)
+          const Clock* clock, ProbeCallback done, std::string source)
       : check_(check),
         clock_(clock),
         done_(std::move(done)),
+        source_(std::move(source)),
         socket_(io),
         deadline_(io),
         timeout_(EffectiveTimeout(check)) {
@@ -88,9 +89,20 @@ class ProbeOp : public Probe, public std::enable_shared_from_this<ProbeOp> {
         self->Close();
       }
     });
+    const tcp::endpoint target(address, EffectivePort(check_));
+    if (!source_.empty()) {
+      const asio::ip::address from = asio::ip::make_address(source_, ec);
+      if (!ec) socket_.open(target.protocol(), ec);
+      if (!ec) socket_.bind(tcp::endpoint(from, 0), ec);
+      if (ec) {
+        asio::post(socket_.get_executor(), [self = shared_from_this(), why = ec.message()] {
+          self->Finish(false, "cannot probe from " + self->source_ + ": " + why);
+        });
+        return;
+      }
+    }
     socket_.async_connect(
-        tcp::endpoint(address, EffectivePort(check_)),
-        [self = shared_from_this()](beast::error_code ec) { self->OnConnect(ec); });
+        target, [self = shared_from_this()](beast::error_code ec) { self->OnConnect(ec); });
   }
 
   void Cancel() override {
@@ -280,6 +292,7 @@ class ProbeOp : public Probe, public std::enable_shared_from_this<ProbeOp> {
   const config::HealthCheckConfig check_;
   const Clock* clock_;
   ProbeCallback done_;
+  std::string source_;
   tcp::socket socket_;
   std::optional<ssl::stream<tcp::socket&>> tls_;
   asio::steady_timer deadline_;
@@ -313,8 +326,8 @@ boost::asio::ssl::context MakeProbeTlsContext() {
 
 std::shared_ptr<Probe> StartProbe(boost::asio::io_context& io, boost::asio::ssl::context& tls,
                                   const config::HealthCheckConfig& check, const Clock* clock,
-                                  ProbeCallback done) {
-  auto op = std::make_shared<ProbeOp>(io, tls, check, clock, std::move(done));
+                                  ProbeCallback done, const std::string& source) {
+  auto op = std::make_shared<ProbeOp>(io, tls, check, clock, std::move(done), source);
   op->Start();
   return op;
 }

@@ -55,10 +55,11 @@ using ProbeCallback = std::function<void(ProbeResult)>;
 // used for HTTPS* checks and should be a client context with verify_none; it
 // and `clock` must outlive the probe. A `timeout` of zero means the
 // configuration default, min(interval / 2, 4 s). The returned handle may be
-// dropped: the probe keeps itself alive until it finishes.
+// dropped: the probe keeps itself alive until it finishes. A non-empty
+// `source` is the local address the probe connects from.
 std::shared_ptr<Probe> StartProbe(boost::asio::io_context& io, boost::asio::ssl::context& tls,
                                   const config::HealthCheckConfig& check, const Clock* clock,
-                                  ProbeCallback done);
+                                  ProbeCallback done, const std::string& source = "");
 
 // The timeout StartProbe applies to `check`.
 std::chrono::milliseconds EffectiveTimeout(const config::HealthCheckConfig& check);

@@ -35,13 +35,15 @@ static  IN A    192.0.2.10
 class Endpoint:
     """A region's /health endpoint on loopback: `mode` is "ok" (200 "ok"),
     "fail" (503), "flap" (alternates ok and fail on every request), or the
-    server is stopped (connection refused)."""
+    server is stopped (connection refused). Connections from an address in
+    `cut_off` are dropped unanswered (that checker is cut off from it)."""
 
     def __init__(self, host="127.0.0.1"):
         self.host = host
         self.port = free_port(host)
         self.mode = "ok"
         self.requests = 0
+        self.cut_off = set()
         self._server = None
         self.start()
 
@@ -63,8 +65,13 @@ class Endpoint:
             def log_message(self, *args):
                 pass
 
-        http.server.ThreadingHTTPServer.allow_reuse_address = True
-        self._server = http.server.ThreadingHTTPServer((self.host, self.port), Handler)
+        class Server(http.server.ThreadingHTTPServer):
+            allow_reuse_address = True
+
+            def verify_request(self, request, client_address):
+                return client_address[0] not in endpoint.cut_off
+
+        self._server = Server((self.host, self.port), Handler)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
 
     def stop(self):
@@ -79,7 +86,7 @@ class Deployment:
     instances on 127.0.0.x and health checks of the given endpoints."""
 
     def __init__(self, endpoints, servers=1, interval="200ms", timeout="150ms", threshold=3,
-                 record=None, zone=ZONE, extra=""):
+                 record=None, zone=ZONE, extra="", probe_sources=False):
         self.dir = tempfile.mkdtemp(prefix="tandem-dns-")
         with open(os.path.join(self.dir, "secret"), "w") as f:
             f.write(os.urandom(32).hex())
@@ -93,7 +100,10 @@ class Deployment:
                  "admin": free_port(host)}
             self.servers.append(s)
             text += (f'[[dns.server]]\nname = "{s["name"]}"\nlisten = "{host}:{s["port"]}"\n'
-                     f'admin = "{host}:{s["admin"]}"\n\n')
+                     f'admin = "{host}:{s["admin"]}"\n')
+            if probe_sources:
+                text += f'probe_source = "{host}"\n'
+            text += "\n"
         text += '[[dns.zone]]\norigin = "shop.example."\nfile = "shop.example.zone"\n\n'
         for name, ep in endpoints.items():
             text += (f'[[health_check]]\nname = "{name}"\ntype = "HTTP_STR_MATCH"\n'

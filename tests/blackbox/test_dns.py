@@ -241,3 +241,40 @@ def test_two_checkers_share_observations_and_agree(deployment, regions):
     assert d.tandem("route", "auto", "us-east-1").returncode == 0
     d.start("ns2")
     wait_answer(s2, "www.shop.example.", PRIMARY, timeout=10)
+
+
+def test_one_of_three_checkers_cut_off_from_the_primary_moves_nothing(deployment, regions):
+    """Each server probes from its own address; the primary's endpoint drops
+    ns3's probes. ns3 sees it down, the others up: 2 of 3 is more than 18%,
+    so every server keeps answering the primary. When all three lose it, all
+    three flip."""
+    d = deployment(servers=3, probe_sources=True)
+    for name in ("ns1", "ns2", "ns3"):
+        d.start(name)
+    servers = [d.server(n) for n in ("ns1", "ns2", "ns3")]
+
+    def status(name):
+        return json.loads(d.tandem("status", "--json").stdout)[name]
+
+    wait_until(lambda: sorted(status("ns1")["fresh_peers"]) == ["ns2", "ns3"], timeout=10,
+               what="ns1 to hear from ns2 and ns3")
+    regions["us-east-1"].cut_off.add("127.0.0.3")
+
+    def ns3_sees_primary_down():
+        checks = {c["name"]: c for c in status("ns3")["checks"]}
+        own = [o for o in checks["us-east-1"]["observations"] if o["server"] == "ns3"]
+        return own and not own[0]["healthy"]
+
+    wait_until(ns3_sees_primary_down, timeout=10, what="ns3 to see the primary down")
+    # Several intervals later, nobody has moved.
+    deadline = time.monotonic() + 2.0
+    while time.monotonic() < deadline:
+        for s in servers:
+            assert answers(s, "www.shop.example.") == PRIMARY
+        time.sleep(0.05)
+    checks = {c["name"]: c for c in status("ns3")["checks"]}
+    assert checks["us-east-1"]["healthy"] is True
+    assert checks["us-east-1"]["why"] == "2 of 3 checkers see it healthy"
+    regions["us-east-1"].stop()
+    for s in servers:
+        wait_answer(s, "www.shop.example.", SECONDARY, timeout=10)
