@@ -278,3 +278,63 @@ def test_one_of_three_checkers_cut_off_from_the_primary_moves_nothing(deployment
     regions["us-east-1"].stop()
     for s in servers:
         wait_answer(s, "www.shop.example.", SECONDARY, timeout=10)
+
+
+WEIGHTED = """[[record]]
+name = "api.shop.example."
+type = "A"
+ttl = 1
+routing = "weighted"
+answers = [
+  { set = "us-east-1", weight = 30, value = "127.0.0.1", health_check = "us-east-1" },
+  { set = "eu-west-1", weight = 10, value = "127.0.0.2", health_check = "eu-west-1" },
+  { set = "standby", weight = 0, value = "192.0.2.99" },
+]
+"""
+
+
+def test_weighted_answers_follow_weights_and_health(deployment, regions):
+    d = deployment(record=WEIGHTED)
+    d.start()
+    s = d.server()
+    counts = {}
+    for _ in range(400):
+        got = answers(s, "api.shop.example.")
+        assert got is not None and len(got) == 1, got
+        value = got.pop()
+        counts[value] = counts.get(value, 0) + 1
+    # 30:10 by weight (3:1 with 400 draws: well inside 200..360 for the heavy one),
+    # and the zero-weight standby is never drawn while the others are healthy.
+    assert set(counts) == {"127.0.0.1", "127.0.0.2"}, counts
+    assert 200 <= counts["127.0.0.1"] <= 360, counts
+    # Only the zero-weight answer is left healthy: it is served.
+    regions["us-east-1"].mode = "fail"
+    regions["eu-west-1"].mode = "fail"
+    wait_answer(s, "api.shop.example.", {"192.0.2.99"}, timeout=10)
+
+
+MULTIVALUE = "[[record]]\nname = \"mv.shop.example.\"\ntype = \"A\"\nttl = 1\n" \
+    "routing = \"multivalue\"\nanswers = [\n" + "".join(
+        f'  {{ set = "s{i}", value = "192.0.2.{i}", '
+        f'health_check = "{"us-east-1" if i < 5 else "eu-west-1"}" }},\n'
+        for i in range(1, 11)) + "]\n"
+
+
+def test_multivalue_serves_up_to_eight_healthy_answers(deployment, regions):
+    d = deployment(record=MULTIVALUE)
+    d.start()
+    s = d.server()
+    every = {f"192.0.2.{i}" for i in range(1, 11)}
+    seen = set()
+    for _ in range(50):
+        got = answers(s, "mv.shop.example.")
+        assert len(got) == 8 and got <= every, got
+        seen |= got
+    assert seen == every  # the 8 are drawn per query
+    # eu-west-1's six go unhealthy: the four healthy ones, all of them.
+    regions["eu-west-1"].mode = "fail"
+    wait_answer(s, "mv.shop.example.", {f"192.0.2.{i}" for i in range(1, 5)}, timeout=10)
+    # None healthy: up to 8 of the unhealthy ones.
+    regions["us-east-1"].mode = "fail"
+    wait_until(lambda: len(answers(s, "mv.shop.example.") or ()) == 8, timeout=10,
+               what="8 answers with none healthy")
