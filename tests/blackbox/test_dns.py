@@ -243,6 +243,19 @@ def test_two_checkers_share_observations_and_agree(deployment, regions):
     wait_answer(s2, "www.shop.example.", PRIMARY, timeout=10)
 
 
+def own_observation(d, server, check):
+    """What `server` itself last observed of `check` (True/False), per its status."""
+    status = json.loads(d.tandem("status", "--json").stdout).get(server)
+    if not status:
+        return None
+    for c in status["checks"]:
+        if c["name"] == check:
+            for o in c["observations"]:
+                if o["server"] == server:
+                    return o["healthy"]
+    return None
+
+
 def test_one_of_three_checkers_cut_off_from_the_primary_moves_nothing(deployment, regions):
     """Each server probes from its own address; the primary's endpoint drops
     ns3's probes. ns3 sees it down, the others up: 2 of 3 is more than 18%,
@@ -260,12 +273,8 @@ def test_one_of_three_checkers_cut_off_from_the_primary_moves_nothing(deployment
                what="ns1 to hear from ns2 and ns3")
     regions["us-east-1"].cut_off.add("127.0.0.3")
 
-    def ns3_sees_primary_down():
-        checks = {c["name"]: c for c in status("ns3")["checks"]}
-        own = [o for o in checks["us-east-1"]["observations"] if o["server"] == "ns3"]
-        return own and not own[0]["healthy"]
-
-    wait_until(ns3_sees_primary_down, timeout=10, what="ns3 to see the primary down")
+    wait_until(lambda: own_observation(d, "ns3", "us-east-1") is False, timeout=10,
+               what="ns3 to see the primary down")
     # Several intervals later, nobody has moved.
     deadline = time.monotonic() + 2.0
     while time.monotonic() < deadline:
@@ -338,3 +347,26 @@ def test_multivalue_serves_up_to_eight_healthy_answers(deployment, regions):
     regions["us-east-1"].mode = "fail"
     wait_until(lambda: len(answers(s, "mv.shop.example.") or ()) == 8, timeout=10,
                what="8 answers with none healthy")
+
+
+def test_a_checker_cut_off_from_its_peers_decides_alone(deployment, regions):
+    """ns1's probes of the primary are dropped. While ns2 reports it healthy
+    (1 of 2 is more than 18%) nothing moves; once ns2 is gone, ns1's own
+    observation is all it has, and it flips."""
+    d = deployment(servers=2, probe_sources=True)
+    d.start("ns1")
+    d.start("ns2")
+    s1 = d.server("ns1")
+    wait_until(lambda: json.loads(d.tandem("status", "--json").stdout)["ns1"]["fresh_peers"]
+               == ["ns2"], timeout=10, what="ns1 to hear from ns2")
+    regions["us-east-1"].cut_off.add("127.0.0.1")
+    wait_until(lambda: own_observation(d, "ns1", "us-east-1") is False, timeout=10,
+               what="ns1 to see the primary down")
+    deadline = time.monotonic() + 1.5
+    while time.monotonic() < deadline:
+        assert answers(s1, "www.shop.example.") == PRIMARY
+        time.sleep(0.05)
+    d.stop("ns2")
+    wait_answer(s1, "www.shop.example.", SECONDARY, timeout=10)
+    js = json.loads(d.tandem("status", "--json").stdout)
+    assert js["ns1"]["fresh_peers"] == []
