@@ -220,7 +220,7 @@ class Parser {
     TANDEM_RETURN_IF_ERROR(misplaced("ip", !calculated));
     TANDEM_RETURN_IF_ERROR(misplaced("port", !calculated));
     TANDEM_RETURN_IF_ERROR(misplaced("path", http));
-    TANDEM_RETURN_IF_ERROR(misplaced("host", http));
+    TANDEM_RETURN_IF_ERROR(misplaced("host", !calculated));
     TANDEM_RETURN_IF_ERROR(misplaced("sni", https));
     TANDEM_RETURN_IF_ERROR(misplaced("search_string", str_match));
     TANDEM_RETURN_IF_ERROR(misplaced("interval", !calculated));
@@ -238,8 +238,11 @@ class Parser {
       h->health_threshold = static_cast<int>(threshold);
       return Status::OK();
     }
-    TANDEM_RETURN_IF_ERROR(r_.String(t, "ip", true, &h->ip));
-    if (!IsAddress(h->ip, AF_INET) && !IsAddress(h->ip, AF_INET6)) {
+    // Route 53's IPAddress and FullyQualifiedDomainName: with only `host`,
+    // the endpoint is found by resolving it.
+    TANDEM_RETURN_IF_ERROR(r_.String(t, "host", false, &h->host));
+    TANDEM_RETURN_IF_ERROR(r_.String(t, "ip", h->host.empty(), &h->ip));
+    if (!h->ip.empty() && !IsAddress(h->ip, AF_INET) && !IsAddress(h->ip, AF_INET6)) {
       return r_.Error(*t.get("ip"), "ip must be an IPv4 or IPv6 address, got '" + h->ip + "'");
     }
     int64_t port = https ? 443 : 80;
@@ -248,7 +251,6 @@ class Parser {
     if (http) {
       TANDEM_RETURN_IF_ERROR(r_.String(t, "path", false, &h->path));
       if (h->path.front() != '/') return r_.Error(*t.get("path"), "path must start with /");
-      TANDEM_RETURN_IF_ERROR(r_.String(t, "host", false, &h->host));
     }
     if (https) TANDEM_RETURN_IF_ERROR(r_.Bool(t, "sni", &h->sni));
     if (h->sni && h->host.empty()) return r_.Error(*t.get("sni"), "sni needs 'host'");

@@ -25,7 +25,8 @@
 //   type = "HTTP_STR_MATCH"           # HTTP HTTPS HTTP_STR_MATCH HTTPS_STR_MATCH
 //                                     #   TCP CALCULATED
 //   ip = "127.0.0.1"  port = 8000  path = "/health"  search_string = "ok"
-//   host = "shop.example"             # optional Host header (and SNI with sni)
+//   host = "shop.example"             # Host header (and SNI with sni); without ip,
+//                                     #   resolved at every probe (Route 53's FQDN)
 //   sni = false                       # HTTPS: send host as SNI
 //   interval = "1s"  timeout = "500ms"  failure_threshold = 3
 //   inverted = false  disabled = false
@@ -72,10 +73,12 @@ const char* CheckTypeName(CheckType type);  // "HTTP_STR_MATCH", ...
 struct HealthCheckConfig {
   std::string name;
   CheckType type = CheckType::kHttp;
-  std::string ip;             // endpoint address (not for CALCULATED)
+  std::string ip;             // endpoint address; when empty, `host` is resolved at every
+                              //   probe (not for CALCULATED)
   uint16_t port = 0;          // default 80 (HTTP*), 443 (HTTPS*); required for TCP
   std::string path = "/";     // HTTP* only
-  std::string host;           // Host header (default: ip)
+  std::string host;           // domain name: the Host header (default: ip) and, without ip,
+                              //   the name resolved to find the endpoint
   bool sni = false;           // HTTPS*: send `host` as SNI
   std::string search_string;  // *_STR_MATCH: required, searched in the first 5,120 bytes
   std::chrono::milliseconds interval{30000};  // >= 100 ms

@@ -125,6 +125,23 @@ TEST(DnsConfigTest, ErrorsNameFileLineAndProblem) {
   }
 }
 
+TEST(DnsConfigTest, AHostWithoutAnIpIsResolvedAsRoute53sDomainName) {
+  auto c = ParseDnsConfig(R"(
+[[health_check]]
+name = "web"
+type = "TCP"
+host = "localhost"
+port = 8000
+)",
+                          "t.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->checks[0].ip, "");
+  EXPECT_EQ(c->checks[0].host, "localhost");
+  auto neither = ParseDnsConfig("[[health_check]]\nname = \"w\"\ntype = \"HTTP\"\n", "t.toml");
+  ASSERT_FALSE(neither.ok());
+  EXPECT_EQ(neither.status().message(), "t.toml:1: missing required key 'ip'");
+}
+
 TEST(DnsConfigTest, Durations) {
   EXPECT_EQ(*ParseDuration("100ms"), std::chrono::milliseconds(100));
   EXPECT_EQ(*ParseDuration("1.5s"), std::chrono::milliseconds(1500));

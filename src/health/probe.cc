@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/stream.hpp>
@@ -61,6 +62,7 @@ class ProbeOp : public Probe, public std::enable_shared_from_this<ProbeOp> {
         clock_(clock),
         done_(std::move(done)),
         source_(std::move(source)),
+        resolver_(io),
         socket_(io),
         deadline_(io),
         timeout_(EffectiveTimeout(check)) {
@@ -74,22 +76,66 @@ class ProbeOp : public Probe, public std::enable_shared_from_this<ProbeOp> {
   void Start() {
     started_ = SteadyClock::now();
     beast::error_code ec;
-    const asio::ip::address address = asio::ip::make_address(check_.ip, ec);
-    if (ec) {
-      // Never call back from within StartProbe.
-      asio::post(socket_.get_executor(), [self = shared_from_this()] {
-        self->Finish(false, "invalid address \"" + self->check_.ip + "\"");
-      });
-      return;
+    asio::ip::address address;
+    if (!check_.ip.empty()) {
+      address = asio::ip::make_address(check_.ip, ec);
+      if (ec) {
+        // Never call back from within StartProbe.
+        asio::post(socket_.get_executor(), [self = shared_from_this()] {
+          self->Finish(false, "invalid address \"" + self->check_.ip + "\"");
+        });
+        return;
+      }
     }
     deadline_.expires_after(timeout_);
     deadline_.async_wait([self = shared_from_this()](beast::error_code ec) {
       if (!ec && !self->finished_) {
         self->timed_out_ = true;
+        self->resolver_.cancel();
         self->Close();
       }
     });
-    const tcp::endpoint target(address, EffectivePort(check_));
+    if (!check_.ip.empty()) {
+      Connect(tcp::endpoint(address, EffectivePort(check_)));
+      return;
+    }
+    // No ip: the endpoint is found by resolving `host` (Route 53's
+    // FullyQualifiedDomainName), at every probe.
+    resolver_.async_resolve(
+        check_.host, std::to_string(EffectivePort(check_)),
+        [self = shared_from_this()](beast::error_code ec,
+                                    const tcp::resolver::results_type& results) {
+          if (self->finished_) return;
+          if (ec || results.empty()) {
+            self->Finish(false, self->timed_out_
+                                    ? fmt::format("timeout after {} ms", self->timeout_.count())
+                                    : "cannot resolve " + self->check_.host + ": " +
+                                          (ec ? ec.message() : "no address"));
+            return;
+          }
+          if (self->source_.empty()) {
+            // Every address in turn, as a browser would.
+            asio::async_connect(
+                self->socket_, results,
+                [self](beast::error_code ec, const tcp::endpoint&) { self->OnConnect(ec); });
+            return;
+          }
+          // From a given source: the first address of its family.
+          beast::error_code bad;
+          const auto from = asio::ip::make_address(self->source_, bad);
+          for (const auto& entry : results) {
+            if (!bad && entry.endpoint().address().is_v4() == from.is_v4()) {
+              self->Connect(entry.endpoint());
+              return;
+            }
+          }
+          self->Finish(false, "cannot resolve " + self->check_.host + " to an address of " +
+                                  self->source_ + "'s family");
+        });
+  }
+
+  void Connect(const tcp::endpoint& target) {
+    beast::error_code ec;
     if (!source_.empty()) {
       const asio::ip::address from = asio::ip::make_address(source_, ec);
       if (!ec) socket_.open(target.protocol(), ec);
@@ -293,6 +339,7 @@ class ProbeOp : public Probe, public std::enable_shared_from_this<ProbeOp> {
   const Clock* clock_;
   ProbeCallback done_;
   std::string source_;
+  tcp::resolver resolver_;
   tcp::socket socket_;
   std::optional<ssl::stream<tcp::socket&>> tls_;
   asio::steady_timer deadline_;

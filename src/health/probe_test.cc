@@ -61,6 +61,20 @@ TEST(ProbeTest, HostHeaderUsesConfiguredHost) {
   EXPECT_EQ(server.last_host(), "shop.example:" + std::to_string(server.port()));
 }
 
+TEST(ProbeTest, AHostWithoutAnIpIsResolvedAtEachProbe) {
+  TestServer server;
+  HealthCheckConfig check = Check(server.port());
+  check.ip.clear();
+  check.host = "localhost";
+  const ProbeResult r = RunProbe(check);
+  EXPECT_TRUE(r.healthy) << r.reason;
+  EXPECT_EQ(server.last_host(), "localhost:" + std::to_string(server.port()));
+  check.host = "no-such-host.invalid";
+  const ProbeResult bad = RunProbe(check);
+  EXPECT_FALSE(bad.healthy);
+  EXPECT_TRUE(bad.reason.starts_with("cannot resolve no-such-host.invalid")) << bad.reason;
+}
+
 TEST(ProbeTest, StatusCodes) {
   TestServer server;
   const struct {
