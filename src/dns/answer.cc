@@ -31,7 +31,8 @@ class AnswerWriter {
  private:
   struct Target {
     std::string_view name;
-    bool glue = false;  // a referral's name server: may be below the cut
+    bool glue = false;       // a referral's name server: may be below the cut
+    bool in_domain = false;  // ... and below it: its glue is required (RFC 9471)
   };
 
   // Walks from the query name through CNAMEs to the final answer.
@@ -123,6 +124,7 @@ class AnswerWriter {
     if (PutSet(cut_name, *cut.Find(kTypeNS), Section::kAuthority)) {
       for (size_t i = before; i < num_targets_; ++i) {
         targets_[i].glue = true;
+        targets_[i].in_domain = IsSubdomain(targets_[i].name, cut_name);
       }
     }
   }
@@ -145,7 +147,13 @@ class AnswerWriter {
       for (uint16_t type : {kTypeA, kTypeAAAA}) {
         if (const RrSet* set = node->Find(type)) {
           if (!PutSet(t.name, *set, Section::kAdditional)) {
-            return;  // additional data is dropped without TC (RFC 2181 9)
+            // Additional data is dropped without TC (RFC 2181 9), except
+            // the glue of name servers inside the delegated zone, without
+            // which the referral cannot be followed (RFC 9471 3.1).
+            if (t.in_domain) {
+              result_.truncated = true;
+            }
+            return;
           }
         }
       }

@@ -200,7 +200,10 @@ void DnsService::Impl::RecomputeLocked() {
   }
   d.health = Agree(c.checks, views, c.healthy_fraction);
   d.choices = ChooseAll(c, d.health, controls->Current());
-  const bool first = decision.choices.size() != d.choices.size();
+  // The first decision (and the first after a reload) publishes whatever it
+  // is, even for a deployment without [[record]]s.
+  const bool first = republish || decision.choices.size() != d.choices.size();
+  republish = false;
   bool changed = first;
   for (size_t i = 0; !first && i < d.choices.size(); ++i) {
     const Choice& was = decision.choices[i];
@@ -477,6 +480,7 @@ Status DnsService::Reload() {
     std::lock_guard<std::mutex> lock(s.mu);
     s.loaded = std::move(*loaded);
     s.decision = Decision{};
+    s.republish = true;
     s.StartPeers();
     s.RecomputeLocked();
   }

@@ -89,6 +89,7 @@ struct DnsService::Impl {
   std::vector<std::unique_ptr<PeerLink>> peers;
   std::thread ticker;
   Decision decision;
+  bool republish = true;  // under mu: the next decision publishes zones
   std::atomic<uint64_t> answer_changes{0};
 
   std::chrono::milliseconds heartbeat() const;  // under mu

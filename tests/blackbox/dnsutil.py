@@ -5,6 +5,8 @@ and queries with dnspython and dig.
 import http.server
 import os
 import signal
+import socket
+import struct
 import subprocess
 import tempfile
 import threading
@@ -199,3 +201,48 @@ def wait_answer(server, name, expected, timeout, rdtype="A"):
     wait_until(lambda: answers(server, name, rdtype) == expected, timeout=timeout,
                interval=0.01, what=f"{name} to answer {expected}")
     return time.monotonic() - started
+
+
+# ---- Raw exchanges (protocol and differential tests) ------------------------
+
+
+def static_deployment(zone, record=""):
+    """A deployment serving the static `zone`, without health checks, with
+    `record` as its only [[record]] ("" for none). The zone must give
+    ns1.shop.example. an A record: start() waits for it."""
+    return Deployment({}, record=record, zone=zone)
+
+
+def exchange(server, wire, tcp=False, timeout=1.0):
+    """Sends the raw message `wire` and returns the raw response, or None
+    when none arrived within `timeout` (UDP) or the server closed the
+    connection (TCP)."""
+    address = (server["host"], server["port"])
+    if not tcp:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.settimeout(timeout)
+            s.sendto(wire, address)
+            try:
+                return s.recv(65535)
+            except socket.timeout:
+                return None
+    with socket.create_connection(address, timeout=timeout) as s:
+        s.sendall(struct.pack("!H", len(wire)) + wire)
+        return recv_tcp_message(s)
+
+
+def recv_tcp_message(sock):
+    """Reads one length-prefixed DNS message from `sock`; None at EOF."""
+    def read(n):
+        data = b""
+        while len(data) < n:
+            chunk = sock.recv(n - len(data))
+            if not chunk:
+                return None
+            data += chunk
+        return data
+
+    prefix = read(2)
+    if prefix is None:
+        return None
+    return read(struct.unpack("!H", prefix)[0])
