@@ -22,7 +22,12 @@ PACKAGES=(
   bind9-dnsutils knot-dnsutils python3-dnspython knot
 )
 if [ "${TANDEM_WITH_BENCH:-0}" = 1 ]; then
-  PACKAGES+=(libbenchmark-dev nodejs npm wrk dnsperf gdnsd)
+  PACKAGES+=(libbenchmark-dev wrk dnsperf gdnsd)
+  # dynalite (npm ci): Debian's node and npm, unless a node with npm is
+  # already installed (Debian's npm conflicts with NodeSource's nodejs).
+  if ! command -v npm >/dev/null 2>&1; then
+    PACKAGES+=(nodejs npm)
+  fi
 fi
 $SUDO apt-get update -qq
 # Packaged servers (knot, gdnsd) must not start system-wide daemons: tests and
