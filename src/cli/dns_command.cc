@@ -239,12 +239,15 @@ int RunRoute(const RouteFlags& flags) {
   }
   replication::PeerAuth& auth = *admin->auth;
   std::vector<AdminTarget>* targets = &admin->targets;
-  const std::string body = boost::json::serialize(boost::json::object{{"set", flags.set},
-                                                                      {"control", flags.action},
-                                                                      {"force", flags.force},
-                                                                      {"by", CliIdentity()}});
   int applied = 0, refused = 0;
   for (auto& t : *targets) {
+    // Addressed to each server in turn: a signed request cannot be replayed
+    // to another one.
+    const std::string body = boost::json::serialize(boost::json::object{{"set", flags.set},
+                                                                        {"control", flags.action},
+                                                                        {"force", flags.force},
+                                                                        {"by", CliIdentity()},
+                                                                        {"to", t.name}});
     auto response =
         t.client->Post("/v1/route", auth.Sign("POST", "/v1/route", body), body, kAdminTimeout);
     if (!response.ok()) {

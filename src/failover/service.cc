@@ -154,12 +154,13 @@ StatusOr<Loaded> LoadAll(const std::string& config_path, const std::string& serv
     l.record_zone.push_back(*zone);
   }
   l.config = std::move(config);
-  // Every answer set served at once must make valid zones (a CNAME beside
-  // static data, say, is refused here rather than at the first failover).
+  // The records must fit the zones (a CNAME beside static data, say, is
+  // refused here rather than at the first failover): one answer of each is
+  // enough, every value was checked above.
   std::vector<Choice> all;
   for (const auto& rec : l.config->records) {
     Choice c;
-    for (size_t i = 0; i < rec.answers.size(); ++i) c.answers.push_back(i);
+    c.answers.push_back(0);
     all.push_back(std::move(c));
   }
   auto zones = BuildZones(l, all);
@@ -273,13 +274,14 @@ void DnsService::Impl::PushSoon() {
   cv.notify_all();
 }
 
-std::string DnsService::Impl::ObservationsJson() const {
+std::string DnsService::Impl::ObservationsJson(const std::string& to) const {
   boost::json::object checks;
   for (const auto& s : checker->States()) {
     checks[s.name] = boost::json::object{
         {"healthy", s.healthy}, {"at", s.last.at_micros}, {"reason", s.last.reason}};
   }
-  boost::json::object o{{"server", loaded.self->name}, {"checks", std::move(checks)}};
+  // "to" is signed with the rest: a push cannot be replayed to another server.
+  boost::json::object o{{"server", self_name}, {"to", to}, {"checks", std::move(checks)}};
   boost::system::error_code ec;
   o["controls"] = boost::json::parse(ControlsToJson(controls->Entries()), ec);
   return boost::json::serialize(o);
@@ -330,26 +332,29 @@ bool DnsService::Impl::Absorb(const std::string& server, std::string_view body) 
     p->view = std::move(view);
     p->received = std::chrono::steady_clock::now();
     if (changed || controls_changed) RecomputeLocked();
+    cv.notify_all();  // Start() may be waiting for the first views
     return changed || controls_changed;
   }
   return false;
 }
 
+// Pushes this checker's observations to one peer, at once, then on every
+// transition and heartbeat. Only pushes carry observations: a reply is not
+// signed, so it is not believed.
 void DnsService::Impl::PeerLoop(PeerLink* peer) {
-  uint64_t pushed = 0;
   std::unique_lock<std::mutex> lock(mu);
+  uint64_t pushed = push_generation - 1;
   while (!stopping) {
     const auto beat = heartbeat();
     cv.wait_for(lock, beat, [&] { return stopping || push_generation != pushed; });
     if (stopping) return;
     pushed = push_generation;
     lock.unlock();
-    const std::string body = ObservationsJson();
+    const std::string body = ObservationsJson(peer->server.name);
     auto response =
         peer->client->Post(kObservationsPath, auth->Sign("POST", kObservationsPath, body), body,
                            std::min(beat, std::chrono::milliseconds(1000)));
     bool ok = response.ok() && response->status == 200;
-    if (ok) Absorb(peer->server.name, response->body);
     lock.lock();
     if (ok != peer->reachable) {
       if (ok) {
@@ -405,6 +410,7 @@ StatusOr<std::unique_ptr<DnsService>> DnsService::Create(DnsServiceOptions optio
   impl->options = options;
   impl->clock = options.clock;
   TANDEM_ASSIGN_OR_RETURN(impl->loaded, LoadAll(options.config_path, options.server));
+  impl->self_name = impl->loaded.self->name;
   const config::DnsConfig& c = *impl->loaded.config;
   if (c.secret_file.empty()) {
     return Status::InvalidArgument(
@@ -430,18 +436,28 @@ Status DnsService::Start() {
   s.checker->set_probe_source(s.loaded.self->probe_source);
   spdlog::info("{}: first round of {} health checks", s.loaded.self->name, c.checks.size());
   s.checker->Start();
+  // The admin API first: running peers push their observations to it, and
+  // the first answers wait (briefly) for them, so a checker that restarts
+  // does not decide alone on what only it sees.
+  s.admin = std::make_unique<AdminServer>(
+      s.loaded.self->admin, [impl = &s](const AdminRequest& r) { return impl->HandleAdmin(r); });
+  TANDEM_RETURN_IF_ERROR(s.admin->Start());
   {
-    std::lock_guard<std::mutex> lock(s.mu);
+    std::unique_lock<std::mutex> lock(s.mu);
     s.StartPeers();
+    const auto wait = std::min(s.heartbeat() * 2, std::chrono::milliseconds(2000));
+    s.cv.wait_for(lock, wait, [&] {
+      for (const auto& p : s.peers) {
+        if (!p->view) return false;
+      }
+      return true;
+    });
     s.RecomputeLocked();
   }
   dns::DnsServerOptions dns_options;
   dns_options.listen = s.loaded.self->listen;
   s.dns = std::make_unique<dns::DnsServer>(dns_options, &s.zones);
   TANDEM_RETURN_IF_ERROR(s.dns->Start());
-  s.admin = std::make_unique<AdminServer>(
-      s.loaded.self->admin, [impl = &s](const AdminRequest& r) { return impl->HandleAdmin(r); });
-  TANDEM_RETURN_IF_ERROR(s.admin->Start());
   s.ticker = std::thread([impl = &s] { impl->TickerLoop(); });
   spdlog::info("{} answering on {} (UDP and TCP), admin on {}", s.loaded.self->name,
                s.loaded.self->listen, s.loaded.self->admin);

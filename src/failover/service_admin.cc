@@ -49,10 +49,14 @@ AdminReply DnsService::Impl::HandleAdmin(const AdminRequest& r) {
       std::lock_guard<std::mutex> lock(mu);
       for (const auto& p : peers) known = known || p->server.name == *who;
     }
-    if (!known)
+    if (!known) {
       return Error(403, "'" + *who + "' is not another [[dns.server]] of this deployment");
+    }
+    if (!AddressedHere(r.body)) {
+      return Error(403, "this push is addressed to another server");
+    }
     Absorb(*who, r.body);
-    return {200, ObservationsJson()};
+    return {200, R"({"ok":true})"};
   }
   if (r.method == "GET" && path == kStatusPath) return StatusReply();
   if (r.method == "POST" && path == kRoutePath) return Route(*who, r.body);
@@ -67,7 +71,7 @@ AdminReply DnsService::Impl::StatusReply() const {
   // Every checker's latest observation, ours first.
   std::vector<std::pair<CheckerView, double>> views;  // view, age of the report (s)
   CheckerView own;
-  own.server = loaded.self->name;
+  own.server = self_name;
   own.self = true;
   for (const auto& s : checker->States()) {
     own.checks[s.name] = Observation{s.healthy, s.last.at_micros, s.last.reason};
@@ -144,7 +148,18 @@ AdminReply DnsService::Impl::StatusReply() const {
   return {200, boost::json::serialize(out)};
 }
 
+bool DnsService::Impl::AddressedHere(std::string_view body) const {
+  boost::system::error_code ec;
+  boost::json::value v = boost::json::parse(body, ec);
+  const auto* o = ec ? nullptr : v.if_object();
+  const auto* to = o ? o->if_contains("to") : nullptr;
+  return to != nullptr && to->is_string() && to->as_string() == self_name;
+}
+
 AdminReply DnsService::Impl::Route(const std::string& who, std::string_view body) {
+  if (!AddressedHere(body)) {
+    return Error(403, "this request is addressed to another server");
+  }
   boost::system::error_code ec;
   boost::json::value v = boost::json::parse(body, ec);
   const auto* o = ec ? nullptr : v.if_object();
@@ -187,9 +202,8 @@ AdminReply DnsService::Impl::Route(const std::string& who, std::string_view body
     ++push_generation;
   }
   cv.notify_all();
-  return {200,
-          boost::json::serialize(boost::json::object{
-              {"set", name}, {"control", ControlName(*control)}, {"server", loaded.self->name}})};
+  return {200, boost::json::serialize(boost::json::object{
+                   {"set", name}, {"control", ControlName(*control)}, {"server", self_name}})};
 }
 
 AdminReply DnsService::Impl::Metrics() const {

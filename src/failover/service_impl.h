@@ -65,6 +65,7 @@ struct Decision {
 
 struct DnsService::Impl {
   DnsServiceOptions options;
+  std::string self_name;  // this [[dns.server]]'s name (fixed for the process)
   const Clock* clock = nullptr;
   Loaded loaded;  // under mu (swapped by Reload)
   std::string secret;
@@ -110,7 +111,7 @@ struct DnsService::Impl {
   void PeerLoop(PeerLink* peer);
 
   // Our observations and controls, as sent to peers.
-  std::string ObservationsJson() const;
+  std::string ObservationsJson(const std::string& to) const;
   // A peer's observations (as its reply or its push): stored, controls
   // merged. Returns whether anything changed.
   bool Absorb(const std::string& server, std::string_view body);
@@ -119,6 +120,8 @@ struct DnsService::Impl {
   AdminReply HandleAdmin(const AdminRequest& request);
   AdminReply StatusReply() const;
   AdminReply Route(const std::string& who, std::string_view body);
+  // Whether a signed body's "to" names this server (no replay to another).
+  bool AddressedHere(std::string_view body) const;
   AdminReply Metrics() const;
 };
 

@@ -370,3 +370,24 @@ def test_a_checker_cut_off_from_its_peers_decides_alone(deployment, regions):
     wait_answer(s1, "www.shop.example.", SECONDARY, timeout=10)
     js = json.loads(d.tandem("status", "--json").stdout)
     assert js["ns1"]["fresh_peers"] == []
+
+
+CNAME_FAILOVER = """[[record]]
+name = "app.shop.example."
+type = "CNAME"
+ttl = 5
+routing = "failover"
+answers = [
+  { set = "us-east-1", failover = "PRIMARY", value = "us.cdn.example.", health_check = "us-east-1" },
+  { set = "eu-west-1", failover = "SECONDARY", value = "eu.cdn.example.", health_check = "eu-west-1" },
+]
+"""
+
+
+def test_a_failover_cname_record_starts_and_follows_health(deployment, regions):
+    d = deployment(record=CNAME_FAILOVER)
+    d.start()
+    s = d.server()
+    assert answers(s, "app.shop.example.", "CNAME") == {"us.cdn.example."}
+    regions["us-east-1"].stop()
+    wait_answer(s, "app.shop.example.", {"eu.cdn.example."}, timeout=10, rdtype="CNAME")
