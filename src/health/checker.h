@@ -12,7 +12,7 @@
 // logged with its reason ("HTTP 503", "timeout after 500 ms", "connection
 // refused", "search string \"ok\" not in the first 5120 bytes", ...).
 // CALCULATED checks are not probed here (they combine other checks' agreed
-// states; see dns/health_view.h).
+// states; see failover/agreement.h).
 //
 // Thread-safety: Start/Stop/Reconfigure from the owner; States, the callback
 // registration and RenderMetrics from any thread. The callback runs on the
