@@ -98,16 +98,9 @@ log() { echo "[bench-dns $(date +%T)] $*" >&2; }
 has_phase() { [[ " $PHASES " == *" $1 "* ]]; }
 
 # --- install and build ---------------------------------------------------------
-if [ "$INSTALL" = 1 ]; then
-  log "installing packages (Debian) ..."
-  TANDEM_WITH_BENCH=1 scripts/install-deps.sh
-fi
-if [ "$BUILD" = 1 ]; then
-  log "building into build-bench (Release, -j$JOBS) ..."
-  cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DTANDEM_BUILD_BENCH=ON \
-    -DTANDEM_BUILD_TESTS=OFF >/dev/null
-  cmake --build build-bench -j"$JOBS" --target tandem >/dev/null
-fi
+# shellcheck source=scripts/bench-lib.sh
+source scripts/bench-lib.sh
+bench_install_and_build "$INSTALL" "$BUILD" "$JOBS" tandem
 TANDEM="$ROOT/build-bench/tandem"
 PY=/usr/bin/python3  # Debian's, with python3-dnspython
 TOOL=("$PY" "$ROOT/bench/dns_tool.py")

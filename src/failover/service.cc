@@ -176,11 +176,6 @@ std::chrono::milliseconds DnsService::Impl::heartbeat() const {
   return std::max(beat, std::chrono::milliseconds(200));
 }
 
-void DnsService::Impl::Recompute() {
-  std::lock_guard<std::mutex> lock(mu);
-  RecomputeLocked();
-}
-
 void DnsService::Impl::RecomputeLocked() {
   const config::DnsConfig& c = *loaded.config;
   std::vector<CheckerView> views;
@@ -264,14 +259,6 @@ void DnsService::Impl::TickerLoop() {
     }
     if (event) cv.notify_all();
   }
-}
-
-void DnsService::Impl::PushSoon() {
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    ++push_generation;
-  }
-  cv.notify_all();
 }
 
 std::string DnsService::Impl::ObservationsJson(const std::string& to) const {

@@ -98,11 +98,8 @@ struct DnsService::Impl {
     return heartbeat() * 3 + std::chrono::milliseconds(500);
   }
 
-  // Decides again and publishes new zones when anything changed.
-  void Recompute();
-  void RecomputeLocked();  // under mu
-  // Asks the peer threads to push now.
-  void PushSoon();
+  // Decides again and publishes new zones when anything changed (under mu).
+  void RecomputeLocked();
   // From the checker: decide again and push, on the ticker thread.
   void OnTransition();
   void TickerLoop();
