@@ -26,20 +26,34 @@ Server::Reply ErrorReply(const ApiError& e) {
 
 }  // namespace
 
-bool Server::Blocks(std::string_view method, std::string_view target,
-                    std::string_view amz_target) {
+bool Server::Blocks(std::string_view method, std::string_view target, std::string_view amz_target) {
   if (method == "GET" || method == "HEAD") return target.starts_with("/health");
   if (target.starts_with("/_tandem/")) return true;
   if (!amz_target.starts_with(kTargetPrefix)) return false;
   const std::string_view op = amz_target.substr(kTargetPrefix.size());
   static constexpr std::string_view kBlocking[] = {
-      "PutItem",     "UpdateItem",  "DeleteItem",  "BatchWriteItem", "CreateTable",
-      "UpdateTable", "DeleteTable", "TagResource", "UntagResource", "CreateGlobalTable",
-      "UpdateGlobalTable"};
+      "PutItem",       "UpdateItem",        "DeleteItem",       "BatchWriteItem",
+      "CreateTable",   "UpdateTable",       "DeleteTable",      "TagResource",
+      "UntagResource", "CreateGlobalTable", "UpdateGlobalTable"};
   for (std::string_view b : kBlocking) {
     if (op == b) return true;
   }
   return false;
+}
+
+bool Server::WritesInline(std::string_view method, std::string_view target,
+                          std::string_view amz_target) {
+  if (method != "POST" || target.starts_with("/_tandem/") ||
+      !amz_target.starts_with(kTargetPrefix)) {
+    return false;
+  }
+  const std::string_view op = amz_target.substr(kTargetPrefix.size());
+  return op == "PutItem" || op == "UpdateItem" || op == "DeleteItem";
+}
+
+Server::Reply Server::SyncFailedReply(const Status& status) {
+  spdlog::error("WAL sync failed; answering 500 to the writes it covered: {}", status.ToString());
+  return ErrorReply(ApiError::Internal());
 }
 
 Server::Reply Server::Handle(std::string_view method, std::string_view target,
@@ -100,12 +114,22 @@ Server::Reply Server::HandleApi(std::span<const auth::Header> headers, std::stri
   if (target && target->starts_with(kTargetPrefix)) op = target->substr(kTargetPrefix.size());
 
   auto finish = [&](Reply reply) {
-    const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     const Metrics::Outcome outcome = reply.status >= 500   ? Metrics::kServerError
                                      : reply.status >= 400 ? Metrics::kClientError
                                                            : Metrics::kSuccess;
-    metrics_.Record(op, outcome, seconds);
+    auto record = [this, started](std::string_view op, Metrics::Outcome outcome) {
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      metrics_.Record(op, outcome, seconds);
+    };
+    if (store_->DeferPending()) {
+      // The latency a client sees includes the sync it waits for.
+      reply.after_sync = [record, op = std::string(op), outcome](const Status& synced) {
+        record(op, synced.ok() ? outcome : Metrics::kServerError);
+      };
+    } else {
+      record(op, outcome);
+    }
     return reply;
   };
 
@@ -135,8 +159,7 @@ Server::Reply Server::HandleApi(std::span<const auth::Header> headers, std::stri
     metrics_.AddAuthFailure();
     spdlog::debug("refused request: {}: {}", auth_result.error->type, auth_result.error->message);
     return finish(ErrorReply(ApiError::Coral(auth_result.error->http_status,
-                                             auth_result.error->type,
-                                             auth_result.error->message)));
+                                             auth_result.error->type, auth_result.error->message)));
   }
   Executor::Response response = [&]() -> Executor::Response {
     try {
@@ -183,8 +206,9 @@ Server::Reply Server::HandleMetrics() {
   std::string extra;
   extra += "# HELP tandem_items Items per table (live, excluding tombstones).\n";
   extra += "# TYPE tandem_items gauge\n";
-  std::string sizes = "# HELP tandem_table_size_bytes Item bytes per table by DynamoDB's size rules.\n"
-                      "# TYPE tandem_table_size_bytes gauge\n";
+  std::string sizes =
+      "# HELP tandem_table_size_bytes Item bytes per table by DynamoDB's size rules.\n"
+      "# TYPE tandem_table_size_bytes gauge\n";
   for (const auto& t : store_->ListTables()) {
     const storage::TableStats stats = store_->Stats(t->id);
     extra += "tandem_items{table=\"" + t->name + "\"} " + std::to_string(stats.item_count) + "\n";
@@ -202,7 +226,8 @@ Server::Reply Server::HandleMetrics() {
       "# HELP tandem_changelog_trimmed_below Change-log records below this sequence were "
       "deleted once every peer had them (since this start).\n";
   extra += "# TYPE tandem_changelog_trimmed_below gauge\n";
-  extra += "tandem_changelog_trimmed_below " + std::to_string(store_->ChangeLogTrimmedBelow()) + "\n";
+  extra +=
+      "tandem_changelog_trimmed_below " + std::to_string(store_->ChangeLogTrimmedBelow()) + "\n";
   if (replicator_ != nullptr) extra += replicator_->RenderMetrics();
   Reply r;
   r.content_type = "text/plain; version=0.0.4";

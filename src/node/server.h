@@ -9,10 +9,12 @@
 // Threading: an Asio event loop on a few I/O threads owns every connection
 // (keep-alive, no thread per connection). Reads (GetItem, Query, Scan, ...)
 // run inline on the I/O thread that received them: they never block on the
-// disk for long. Writes and the health canary block until their WAL record is
-// synced, so they run on a separate pool of writer threads; many writes in
-// flight at once share one sync (RocksDB's group commit) while the I/O threads
-// keep serving reads. Stop() stops accepting, lets in-flight requests finish
+// disk for long. So do single-item writes (PutItem, UpdateItem, DeleteItem):
+// they are written without a WAL sync and answered when the store's syncer
+// thread has synced them, many writes per sync. Other writes and the health
+// canary block until their WAL record is synced, so they run on a separate
+// pool of writer threads (RocksDB's group commit) while the I/O threads keep
+// serving. Stop() stops accepting, lets in-flight requests finish
 // and closes idle connections. Start/Stop/Wait are called from one owner
 // thread; Handle() is thread-safe.
 #pragma once
@@ -23,6 +25,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -85,6 +88,9 @@ class Server {
     std::string content_type = "application/x-amz-json-1.0";
     std::string body;
     bool close = false;
+    // Set for a write that waits for its WAL sync (WritesInline): records
+    // the request's metrics once the sync is done, with its status.
+    std::function<void(const Status&)> after_sync;
   };
   // Handles one request (exposed for tests and fuzzing). `headers` are the
   // request's headers as received.
@@ -93,6 +99,13 @@ class Server {
 
   // Whether a request must run on the writer pool (it waits for a WAL sync).
   static bool Blocks(std::string_view method, std::string_view target, std::string_view amz_target);
+  // Whether a request is a single-item write that runs on its I/O thread and
+  // is answered after the store's deferred sync (storage::Store::DeferSync).
+  static bool WritesInline(std::string_view method, std::string_view target,
+                           std::string_view amz_target);
+  // The answer to a write whose WAL sync failed: a 500 InternalServerError,
+  // since the write may or may not survive a power loss.
+  static Reply SyncFailedReply(const Status& status);
 
  private:
   template <class Stream>

@@ -151,6 +151,10 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     const std::string_view amz_target =
         amz == request_.end() ? std::string_view()
                               : std::string_view(amz->value().data(), amz->value().size());
+    if (Server::WritesInline(method, target, amz_target)) {
+      ComputeThenSync();
+      return;
+    }
     if (!Server::Blocks(method, target, amz_target)) {
       Respond(Compute());
       return;
@@ -165,6 +169,34 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
                               self->Respond(std::move(reply));
                             });
                });
+  }
+
+  // Runs a single-item write here, on the I/O thread, without waiting for
+  // its WAL sync, and answers once the store's syncer has made it durable:
+  // no writer thread parked per write, one sync for every write in between.
+  void ComputeThenSync() {
+    Server::Reply reply;
+    bool pending = false;
+    {
+      storage::Store::DeferSync defer(server_->store_);
+      reply = Compute();
+      pending = defer.pending();
+    }
+    if (!pending) {
+      Respond(std::move(reply));
+      return;
+    }
+    // Keep the I/O loop alive until the reply is back on this strand.
+    auto guard = asio::make_work_guard(server_->io_);
+    server_->store_->AfterSync([self = this->shared_from_this(), reply = std::move(reply),
+                                guard = std::move(guard)](Status st) mutable {
+      if (reply.after_sync) reply.after_sync(st);
+      if (!st.ok()) reply = Server::SyncFailedReply(st);
+      asio::post(self->stream_.get_executor(),
+                 [self, reply = std::move(reply), guard = std::move(guard)]() mutable {
+                   self->Respond(std::move(reply));
+                 });
+    });
   }
 
   Server::Reply Compute() {

@@ -287,6 +287,12 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const Options& options) {
   store->last_seq_ =
       std::max(store->last_seq_, store->ReadCursor(std::string(internal::kSeqFloorKey)));
   TANDEM_RETURN_IF_ERROR(store->LoadCatalog());
+  if (store->sync_) {
+    Store* raw_store = store.get();
+    store->syncer_ = std::make_unique<WalSyncer>(
+        [raw_store] { return FromRocks(raw_store->db_->SyncWAL()); },
+        [raw_store](uint64_t first, size_t n) { raw_store->FinishSeqs(first, n); });
+  }
   if (!store->DigestsMaintained()) TANDEM_RETURN_IF_ERROR(store->RecomputeDigests());
   if (options.maintenance_interval.count() > 0) {
     Store* raw_store = store.get();
@@ -304,6 +310,7 @@ Store::~Store() {
   }
   maintenance_cv_.notify_all();
   if (maintenance_.joinable()) maintenance_.join();
+  syncer_.reset();  // a last sync for deferred writes, before the DB closes
   if (db_) {
     db_->FlushWAL(true);
     for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
@@ -534,11 +541,50 @@ Status Store::Commit(std::vector<Staged>* staged,
     }
   }
   for (const auto& [key, value] : meta_puts) batch.Put(meta_cf_, key, value);
+  DeferSync* defer = CurrentDefer();
   rocksdb::WriteOptions wo;
-  wo.sync = sync_;
+  wo.sync = sync_ && defer == nullptr;
   Status st = FromRocks(db_->Write(wo, &batch));
+  if (st.ok() && defer != nullptr && syncer_ != nullptr) {
+    // Durable, and released to the change log's readers, after the syncer's
+    // next round; the caller acknowledges from AfterSync().
+    defer->pending_ = true;
+    syncer_->Wrote(first, staged->size());
+    return st;
+  }
   FinishSeqs(first, staged->size());
   return st;
+}
+
+namespace {
+thread_local Store::DeferSync* tls_defer = nullptr;
+}  // namespace
+
+Store::DeferSync::DeferSync(Store* store) : store_(store), outer_(tls_defer) { tls_defer = this; }
+
+Store::DeferSync::~DeferSync() {
+  tls_defer = outer_;
+  if (outer_ != nullptr && pending_) outer_->pending_ = true;
+}
+
+Store::DeferSync* Store::CurrentDefer() const {
+  for (DeferSync* d = tls_defer; d != nullptr; d = d->outer_) {
+    if (d->store_ == this) return d;
+  }
+  return nullptr;
+}
+
+bool Store::DeferPending() const {
+  const DeferSync* defer = CurrentDefer();
+  return defer != nullptr && defer->pending_;
+}
+
+void Store::AfterSync(std::function<void(Status)> done) {
+  if (syncer_ == nullptr) {
+    done(Status::OK());
+    return;
+  }
+  syncer_->Then(std::move(done));
 }
 
 Status Store::Mutate(const TableMeta& table, const Item& key, const Decider& decide) {

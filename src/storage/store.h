@@ -11,7 +11,8 @@
 // Every mutation writes the item version, its change-log record, the stats
 // delta and its range-digest delta in one atomic WriteBatch, synced to the WAL before Mutate()
 // (or MutateMany()) returns; concurrent writers share one sync (RocksDB's
-// group commit).
+// group commit). Under a DeferSync the sync comes later, from a background
+// thread, and the caller acknowledges the write then (AfterSync).
 //
 // A background thread (Options::maintenance_interval) collects tombstones and
 // trims the change log once peers no longer need them (store_gc.cc).
@@ -43,6 +44,7 @@
 #include "storage/hlc.h"
 #include "storage/item_codec.h"
 #include "storage/table_meta.h"
+#include "storage/wal_syncer.h"
 #include "types/value.h"
 
 namespace rocksdb {
@@ -140,6 +142,35 @@ class Store {
   // write only (the others still commit). A non-OK result means a read or
   // the commit itself failed, and nothing was written.
   StatusOr<std::vector<Status>> MutateMany(const std::vector<Write>& writes);
+
+  // Deferred durability, for callers that must not block on the disk (the
+  // node's I/O threads). While a DeferSync lives on a thread, that thread's
+  // Mutate() and MutateMany() calls on this store write without syncing the
+  // WAL and return once the batch is written; pending() then says a write
+  // was made, and the caller acknowledges it only from AfterSync(). The
+  // change log keeps such records from peers until they are synced
+  // (wal_syncer.h). Scopes nest; without Options::sync they change nothing.
+  class DeferSync {
+   public:
+    explicit DeferSync(Store* store);
+    ~DeferSync();
+    DeferSync(const DeferSync&) = delete;
+    DeferSync& operator=(const DeferSync&) = delete;
+    bool pending() const { return pending_; }
+
+   private:
+    friend class Store;
+    Store* store_;
+    DeferSync* outer_;
+    bool pending_ = false;
+  };
+  // Calls `done` on a background thread once every write made so far is
+  // durable, with the sync's status (OK at once when the store does not
+  // sync). `done` must not block.
+  void AfterSync(std::function<void(Status)> done);
+  // Whether a DeferSync for this store on the calling thread holds a write
+  // that waits for its sync.
+  bool DeferPending() const;
 
   // Iterates live items of a table in key order within [lower, upper) (raw
   // item keys, see key_codec.h), forward or backward. Tombstones are skipped.
@@ -315,6 +346,8 @@ class Store {
   StatusOr<std::optional<std::pair<VersionMeta, std::optional<Item>>>> ReadVersion(
       const std::string& item_key, RangeDigest* live_hash = nullptr) const;
   uint64_t ReadCursor(const std::string& key) const;
+  // The innermost DeferSync for this store on the calling thread, or null.
+  DeferSync* CurrentDefer() const;
   void Publish(std::shared_ptr<const std::map<std::string, std::shared_ptr<const TableMeta>>>);
   void MaintenanceLoop(std::chrono::milliseconds interval);
 
@@ -342,7 +375,8 @@ class Store {
   uint64_t last_seq_ = 0;
   std::set<uint64_t> in_flight_;
   mutable std::condition_variable commit_cv_;
-  std::mutex apply_mu_;  // serializes ApplyReplicated (receive cursors)
+  std::unique_ptr<WalSyncer> syncer_;  // with sync_: completes DeferSync writes
+  std::mutex apply_mu_;                // serializes ApplyReplicated (receive cursors)
 
   // Garbage collection (store_gc.cc).
   mutable std::mutex gc_mu_;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <future>
 #include <map>
 #include <set>
 #include <thread>
@@ -32,7 +33,7 @@ class StoreTest : public ::testing::Test {
     options.dir = dir_;
     options.region = "us-east-1";
     options.clock = &clock_;
-    options.sync = false;
+    options.sync = sync_;
     options.maintenance_interval = std::chrono::milliseconds(0);  // RunMaintenance() by hand
     auto opened = Store::Open(options);
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
@@ -63,9 +64,87 @@ class StoreTest : public ::testing::Test {
   }
 
   std::string dir_;
+  bool sync_ = false;  // a synced WAL, for the DeferSync tests
   ManualClock clock_;
   std::unique_ptr<Store> store_;
 };
+
+// A write under DeferSync is written at once (readers see it) but held back
+// from the change log's readers until the syncer's sync, which AfterSync
+// reports; a write outside any scope is synced and committed on return.
+TEST_F(StoreTest, DeferredWritesReachTheChangeLogOnlyAfterTheirSync) {
+  sync_ = true;
+  Reopen();
+  auto t = MakeTable("orders");
+  Item a = Key("a", "1");
+  ASSERT_TRUE(Put(*t, a).ok());
+  const uint64_t before = store_->CommittedSeq();
+  EXPECT_EQ(before, 1u);
+
+  Item b = Key("b", "1");
+  bool pending = false;
+  {
+    Store::DeferSync defer(store_.get());
+    ASSERT_TRUE(Put(*t, b).ok());
+    pending = defer.pending();
+  }
+  EXPECT_TRUE(pending);
+  auto read = store_->GetItem(*t, Key("b", "1"));
+  ASSERT_TRUE(read.ok());
+  EXPECT_TRUE(read->has_value());
+
+  std::promise<std::pair<Status, uint64_t>> synced;
+  store_->AfterSync([&](Status st) { synced.set_value({st, store_->CommittedSeq()}); });
+  auto f = synced.get_future();
+  ASSERT_EQ(f.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  auto [st, committed] = f.get();
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(committed, 2u);
+  auto changes = store_->ReadChanges(0, 100);
+  ASSERT_TRUE(changes.ok());
+  EXPECT_EQ(changes->size(), 2u);
+}
+
+TEST_F(StoreTest, ADeferredWriteThatWritesNothingIsNotPending) {
+  sync_ = true;
+  Reopen();
+  auto t = MakeTable("orders");
+  Store::DeferSync defer(store_.get());
+  ASSERT_TRUE(Delete(*t, Key("never", "1")).ok());  // deleting nothing writes nothing
+  EXPECT_FALSE(defer.pending());
+}
+
+TEST_F(StoreTest, DeferSyncOnAnUnsyncedStoreChangesNothing) {
+  auto t = MakeTable("orders");
+  Store::DeferSync defer(store_.get());
+  ASSERT_TRUE(Put(*t, Key("a", "1")).ok());
+  EXPECT_FALSE(defer.pending());
+  EXPECT_EQ(store_->CommittedSeq(), 1u);
+  bool called = false;
+  store_->AfterSync([&](Status st) { called = st.ok(); });
+  EXPECT_TRUE(called);
+}
+
+// Records written under DeferSync before a close are synced by the close and
+// are there after reopening.
+TEST_F(StoreTest, DeferredWritesSurviveAnOrderlyClose) {
+  sync_ = true;
+  Reopen();
+  auto t = MakeTable("orders");
+  {
+    Store::DeferSync defer(store_.get());
+    for (int i = 0; i < 20; ++i) ASSERT_TRUE(Put(*t, Key("k" + std::to_string(i), "1")).ok());
+  }
+  Reopen();
+  auto table = store_->FindTable("orders");
+  ASSERT_NE(table, nullptr);
+  for (int i = 0; i < 20; ++i) {
+    auto read = store_->GetItem(*table, Key("k" + std::to_string(i), "1"));
+    ASSERT_TRUE(read.ok());
+    EXPECT_TRUE(read->has_value()) << i;
+  }
+  EXPECT_EQ(store_->CommittedSeq(), 20u);
+}
 
 TEST_F(StoreTest, EveryWriteLeavesOneChangeRecordInOrder) {
   auto t = MakeTable("orders");
