@@ -6,6 +6,7 @@
 
 #include <boost/json.hpp>
 #include <cstdio>
+#include <ctime>
 #include <iostream>
 
 #include "config/dns_config.h"
@@ -66,6 +67,16 @@ std::string Age(double seconds) {
   return buf;
 }
 
+// "2026-11-26 06:30:00 UTC".
+std::string UtcTime(int64_t micros) {
+  const std::time_t seconds = static_cast<std::time_t>(micros / 1'000'000);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S UTC", &utc);
+  return buf;
+}
+
 std::string Str(const boost::json::value* v) {
   return v && v->is_string() ? std::string(v->as_string()) : std::string();
 }
@@ -123,8 +134,10 @@ void PrintStatus(const std::vector<std::pair<std::string, std::string>>& reachab
   if (controls.empty()) std::printf("  (none: every answer set follows its health check)\n");
   for (const auto& [set, cv] : controls) {
     const auto& c = cv.as_object();
-    std::printf("  %-14s %-5s set by %s\n", std::string(set).c_str(),
-                Str(c.if_contains("control")).c_str(), Str(c.if_contains("by")).c_str());
+    const auto* at = c.if_contains("at");
+    std::printf("  %-14s %-5s set by %s at %s\n", std::string(set).c_str(),
+                Str(c.if_contains("control")).c_str(), Str(c.if_contains("by")).c_str(),
+                at && at->is_int64() ? UtcTime(at->as_int64()).c_str() : "?");
   }
 }
 
@@ -231,6 +244,56 @@ void AddRouteFlags(CLI::App* app, RouteFlags* flags) {
                 "Apply even when a record would be left with nothing to serve");
 }
 
+namespace {
+
+// One server's answer to a route request.
+struct RouteAnswer {
+  enum class Kind { kOk, kRefused, kUnreachable } kind = Kind::kOk;
+  std::string detail;  // the refusal or the connection error
+};
+
+RouteAnswer SendRoute(AdminTarget& t, replication::PeerAuth& auth, const RouteFlags& flags,
+                      int64_t at, bool dry_run) {
+  // Addressed to each server in turn: a signed request cannot be replayed
+  // to another one. `at` is the command's time, the same for every server.
+  boost::json::object o{{"set", flags.set},     {"control", flags.action},
+                        {"force", flags.force}, {"by", CliIdentity()},
+                        {"to", t.name},         {"at", at}};
+  if (dry_run) {
+    o["dry_run"] = true;
+  }
+  const std::string body = boost::json::serialize(o);
+  auto response =
+      t.client->Post("/v1/route", auth.Sign("POST", "/v1/route", body), body, kAdminTimeout);
+  if (!response.ok()) {
+    return {RouteAnswer::Kind::kUnreachable, response.status().message()};
+  }
+  if (response->status == 200) {
+    return {};
+  }
+  boost::system::error_code ec;
+  auto v = boost::json::parse(response->body, ec);
+  std::string error = !ec && v.is_object() ? Str(v.as_object().if_contains("error")) : "";
+  if (error.empty()) {
+    error = "answered HTTP " + std::to_string(response->status);
+  }
+  return {RouteAnswer::Kind::kRefused, error};
+}
+
+void PrintRefusals(const std::vector<std::pair<std::string, std::string>>& refused) {
+  std::string names;
+  for (const auto& [name, why] : refused) {
+    names += (names.empty() ? "" : ", ") + name;
+  }
+  std::printf("refused by %s\n", names.c_str());
+}
+
+}  // namespace
+
+// Two rounds: every reachable server first checks the control (the safety
+// rule, a newer control, a bad clock) without applying it; only when none
+// refuses is it applied, so one server's refusal does not leave the control
+// on the others (and through them, in the end, on it too).
 int RunRoute(const RouteFlags& flags) {
   auto admin = OpenAdmin(flags.config);
   if (!admin.ok()) {
@@ -238,37 +301,63 @@ int RunRoute(const RouteFlags& flags) {
     return 2;
   }
   replication::PeerAuth& auth = *admin->auth;
-  std::vector<AdminTarget>* targets = &admin->targets;
-  int applied = 0, refused = 0;
-  for (auto& t : *targets) {
-    // Addressed to each server in turn: a signed request cannot be replayed
-    // to another one.
-    const std::string body = boost::json::serialize(boost::json::object{{"set", flags.set},
-                                                                        {"control", flags.action},
-                                                                        {"force", flags.force},
-                                                                        {"by", CliIdentity()},
-                                                                        {"to", t.name}});
-    auto response =
-        t.client->Post("/v1/route", auth.Sign("POST", "/v1/route", body), body, kAdminTimeout);
-    if (!response.ok()) {
-      std::printf("%s: unreachable (%s); it takes the control from the others when it is back\n",
-                  t.name.c_str(), response.status().message().c_str());
-      continue;
-    }
-    boost::system::error_code ec;
-    auto v = boost::json::parse(response->body, ec);
-    const std::string error =
-        !ec && v.is_object() ? Str(v.as_object().if_contains("error")) : response->body;
-    if (response->status == 200) {
-      std::printf("%s: %s is now %s\n", t.name.c_str(), flags.set.c_str(), flags.action.c_str());
-      ++applied;
-    } else {
-      std::printf("%s: %s\n", t.name.c_str(), error.c_str());
-      if (response->status == 409 || response->status == 404 || response->status == 400) ++refused;
+  const int64_t at = SystemClock::Default()->NowMicros();
+  std::vector<AdminTarget*> willing;
+  std::vector<std::pair<std::string, std::string>> refused;
+  for (auto& t : admin->targets) {
+    RouteAnswer a = SendRoute(t, auth, flags, at, /*dry_run=*/true);
+    switch (a.kind) {
+      case RouteAnswer::Kind::kOk:
+        willing.push_back(&t);
+        break;
+      case RouteAnswer::Kind::kRefused:
+        std::printf("%s: %s\n", t.name.c_str(), a.detail.c_str());
+        refused.emplace_back(t.name, a.detail);
+        break;
+      case RouteAnswer::Kind::kUnreachable:
+        std::printf("%s: unreachable (%s); it takes the control from the others when it is back\n",
+                    t.name.c_str(), a.detail.c_str());
+        break;
     }
   }
-  if (refused > 0 && applied == 0) return 1;
-  return applied > 0 ? 0 : 1;
+  if (!refused.empty()) {
+    PrintRefusals(refused);
+    std::printf("nothing was changed\n");
+    return 1;
+  }
+  int applied = 0;
+  for (AdminTarget* t : willing) {
+    RouteAnswer a = SendRoute(*t, auth, flags, at, /*dry_run=*/false);
+    switch (a.kind) {
+      case RouteAnswer::Kind::kOk:
+        std::printf("%s: %s is now %s\n", t->name.c_str(), flags.set.c_str(), flags.action.c_str());
+        ++applied;
+        break;
+      case RouteAnswer::Kind::kRefused:
+        // Something changed between the check and the change (a peer's
+        // control arrived, a reload): say so, and fail.
+        std::printf("%s: %s\n", t->name.c_str(), a.detail.c_str());
+        refused.emplace_back(t->name, a.detail);
+        break;
+      case RouteAnswer::Kind::kUnreachable:
+        std::printf("%s: unreachable (%s); it takes the control from the others when it is back\n",
+                    t->name.c_str(), a.detail.c_str());
+        break;
+    }
+  }
+  if (!refused.empty()) {
+    PrintRefusals(refused);
+    if (applied > 0) {
+      std::printf("applied on %d server(s); the others pass it on to the ones that refused\n",
+                  applied);
+    }
+    return 1;
+  }
+  if (applied == 0) {
+    std::printf("no server could be reached: nothing was changed\n");
+    return 1;
+  }
+  return 0;
 }
 
 }  // namespace tandem::cli

@@ -32,9 +32,12 @@ struct RouteFlags {
   bool force = false;
 };
 void AddRouteFlags(CLI::App* app, RouteFlags* flags);
-// Sets a routing control on every reachable [[dns.server]] (they also pass
-// it on to each other). Exit 0 when at least one applied it, 1 when refused
-// (safety rule) or none could be reached, 2 on usage errors.
+// Sets a routing control, dated now, on every reachable [[dns.server]]
+// (they also pass it on to each other). Every reachable server checks it
+// first; if any refuses (safety rule, unknown set, a newer control, a clock
+// too far behind), it is applied nowhere. Exit 0 when every reachable server
+// applied it, 1 when any refused (naming which and why) or none could be
+// reached, 2 on usage errors.
 int RunRoute(const RouteFlags& flags);
 
 }  // namespace tandem::cli

@@ -1,7 +1,9 @@
 #include "failover/admin_server.h"
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <thread>
@@ -16,16 +18,26 @@ using tcp = asio::ip::tcp;
 namespace {
 
 constexpr uint64_t kMaxBody = 1 << 20;
-constexpr auto kIdle = std::chrono::seconds(30);
+// Writing a reply to a caller that does not read.
+constexpr auto kWriteTimeout = std::chrono::seconds(5);
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, const AdminServer::Handler* handler)
-      : stream_(std::move(socket)), handler_(handler) {}
+  // `open` counts the open sessions; this one is counted until destroyed.
+  Session(tcp::socket socket, const AdminServer::Handler* handler,
+          std::chrono::milliseconds request_timeout, std::shared_ptr<std::atomic<size_t>> open)
+      : stream_(std::move(socket)),
+        handler_(handler),
+        request_timeout_(request_timeout),
+        open_(std::move(open)) {}
+  ~Session() { open_->fetch_sub(1); }
+
   void Read() {
     parser_.emplace();
     parser_->body_limit(kMaxBody);
-    stream_.expires_after(kIdle);
+    // One deadline for the whole request, from the moment we wait for it:
+    // an idle keep-alive connection and a trickling one end alike.
+    stream_.expires_after(request_timeout_);
     http::async_read(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
@@ -68,7 +80,7 @@ class Session : public std::enable_shared_from_this<Session> {
     Write(keep_alive);
   }
   void Write(bool keep_alive) {
-    stream_.expires_after(kIdle);
+    stream_.expires_after(kWriteTimeout);
     http::async_write(stream_, *response_,
                       [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
                         if (!ec && keep_alive) {
@@ -82,6 +94,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
   beast::tcp_stream stream_;
   const AdminServer::Handler* handler_;
+  const std::chrono::milliseconds request_timeout_;
+  const std::shared_ptr<std::atomic<size_t>> open_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::optional<http::response<http::string_body>> response_;
@@ -92,22 +106,47 @@ class Session : public std::enable_shared_from_this<Session> {
 struct AdminServer::Impl {
   std::string listen;
   Handler handler;
+  AdminServerOptions options;
+  std::shared_ptr<std::atomic<size_t>> open = std::make_shared<std::atomic<size_t>>(0);
   asio::io_context io;
   tcp::acceptor acceptor{io};
+  asio::steady_timer retry{io};
   std::thread thread;
 
   void Accept() {
     acceptor.async_accept([this](beast::error_code ec, tcp::socket socket) {
-      if (ec) return;  // closed by Stop()
-      std::make_shared<Session>(std::move(socket), &handler)->Read();
+      if (ec == asio::error::operation_aborted || !acceptor.is_open()) {
+        return;  // closed by Stop()
+      }
+      if (ec) {
+        // Out of descriptors, say: try again shortly rather than spin.
+        retry.expires_after(std::chrono::milliseconds(100));
+        retry.async_wait([this](beast::error_code ec) {
+          if (!ec) {
+            Accept();
+          }
+        });
+        return;
+      }
+      if (open->load() >= options.max_connections) {
+        // Over the cap: closed at once, before reading a byte.
+        beast::error_code ignored;
+        socket.close(ignored);
+      } else {
+        open->fetch_add(1);
+        std::make_shared<Session>(std::move(socket), &handler, options.request_timeout, open)
+            ->Read();
+      }
       Accept();
     });
   }
 };
 
-AdminServer::AdminServer(std::string listen, Handler handler) : impl_(std::make_shared<Impl>()) {
+AdminServer::AdminServer(std::string listen, Handler handler, AdminServerOptions options)
+    : impl_(std::make_shared<Impl>()) {
   impl_->listen = std::move(listen);
   impl_->handler = std::move(handler);
+  impl_->options = options;
 }
 
 AdminServer::~AdminServer() { Stop(); }
@@ -138,6 +177,8 @@ void AdminServer::Stop() {
   boost::system::error_code ec;
   impl_->acceptor.close(ec);
 }
+
+size_t AdminServer::connections() const { return impl_->open->load(); }
 
 uint16_t AdminServer::port() const {
   boost::system::error_code ec;

@@ -3,10 +3,18 @@
 // a body limit, one I/O thread; requests are handled one at a time per
 // connection by the given handler, which does its own authentication.
 //
+// It protects itself before any handler runs, since anyone may connect: at
+// most `max_connections` are open at once (beyond, a new connection is
+// closed as soon as it is accepted), and a connection must deliver each
+// complete request within `request_timeout` of being ready for it (whether
+// idle between keep-alive requests or trickling bytes), else it is closed.
+//
 // Thread-safety: Start/Stop from the owner. The handler runs on the server's
 // thread and may be called for several connections one after another.
 #pragma once
 
+#include <chrono>
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <span>
@@ -31,15 +39,21 @@ struct AdminReply {
   std::string content_type = "application/json";
 };
 
+struct AdminServerOptions {
+  size_t max_connections = 64;
+  std::chrono::milliseconds request_timeout{5000};
+};
+
 class AdminServer {
  public:
   using Handler = std::function<AdminReply(const AdminRequest&)>;
-  AdminServer(std::string listen, Handler handler);
+  AdminServer(std::string listen, Handler handler, AdminServerOptions options = {});
   ~AdminServer();
   // Binds HOST:PORT and serves; Unavailable with the reason when it cannot.
   Status Start();
   void Stop();
-  uint16_t port() const;  // the bound port (for listen ports of 0)
+  uint16_t port() const;       // the bound port (for listen ports of 0)
+  size_t connections() const;  // open now
 
  private:
   struct Impl;

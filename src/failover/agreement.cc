@@ -5,8 +5,8 @@
 namespace tandem::failover {
 
 std::map<std::string, Agreed> Agree(const std::vector<config::HealthCheckConfig>& checks,
-                                    const std::vector<CheckerView>& views,
-                                    double healthy_fraction) {
+                                    const std::vector<CheckerView>& views, double healthy_fraction,
+                                    const std::map<std::string, Agreed>& previous) {
   std::map<std::string, Agreed> out;
   std::map<std::string, const config::HealthCheckConfig*> by_name;
   for (const auto& c : checks) by_name[c.name] = &c;
@@ -20,8 +20,11 @@ std::map<std::string, Agreed> Agree(const std::vector<config::HealthCheckConfig>
       if (it->second.healthy) ++a.healthy_votes;
     }
     if (a.voters == 0) {
-      a.healthy = true;
-      a.why = "not observed yet";
+      auto was = previous.find(c.name);
+      a.healthy = was == previous.end() || was->second.healthy;
+      a.why = was == previous.end() ? "not observed yet"
+                                    : std::string("not observed since it changed; kept ") +
+                                          (a.healthy ? "healthy" : "unhealthy");
     } else {
       a.healthy = a.healthy_votes > healthy_fraction * a.voters;
       a.why = std::to_string(a.healthy_votes) + " of " + std::to_string(a.voters) +

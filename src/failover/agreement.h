@@ -43,9 +43,13 @@ struct Agreed {
 };
 
 // `views` are this checker's own and the fresh ones of its peers (staleness
-// is the caller's business). Checks nobody observed yet count as healthy
-// (as a record without a check).
+// is the caller's business). A check nobody has observed yet keeps its state
+// in `previous` (the last decision) when it has one: a check whose definition
+// changed on reload stays as it was until the new one is observed. A
+// genuinely new check counts as healthy until its first results (Route 53's
+// rule, and as a record without a check).
 std::map<std::string, Agreed> Agree(const std::vector<config::HealthCheckConfig>& checks,
-                                    const std::vector<CheckerView>& views, double healthy_fraction);
+                                    const std::vector<CheckerView>& views, double healthy_fraction,
+                                    const std::map<std::string, Agreed>& previous = {});
 
 }  // namespace tandem::failover

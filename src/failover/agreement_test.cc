@@ -46,6 +46,32 @@ TEST(AgreementTest, HealthyWhenMoreThanTheFractionOfCheckersSeeItHealthy) {
           .healthy);
 }
 
+TEST(AgreementTest, AChangedCheckKeepsItsLastStateUntilObserved) {
+  const std::vector<config::HealthCheckConfig> checks = {Check("p"), Check("new")};
+  // The last decision had p unhealthy; its definition changed on reload and
+  // nobody has observed the new one yet: it stays unhealthy.
+  std::map<std::string, Agreed> previous;
+  previous["p"].healthy = false;
+  auto a = Agree(checks, {View("a", {})}, 0.18, previous);
+  EXPECT_FALSE(a["p"].healthy);
+  EXPECT_EQ(a["p"].why, "not observed since it changed; kept unhealthy");
+  // A genuinely new check is healthy until its first results (Route 53).
+  EXPECT_TRUE(a["new"].healthy);
+  EXPECT_EQ(a["new"].why, "not observed yet");
+  // Once observed, the observations decide.
+  a = Agree(checks, {View("a", {{"p", true}})}, 0.18, previous);
+  EXPECT_TRUE(a["p"].healthy);
+  // Children of a CALCULATED check keep theirs too.
+  std::vector<config::HealthCheckConfig> with_calc = checks;
+  config::HealthCheckConfig calc;
+  calc.name = "calc";
+  calc.type = config::CheckType::kCalculated;
+  calc.children = {"p"};
+  calc.health_threshold = 1;
+  with_calc.push_back(calc);
+  EXPECT_FALSE(Agree(with_calc, {}, 0.18, previous)["calc"].healthy);
+}
+
 TEST(AgreementTest, CalculatedChecksCountHealthyChildren) {
   std::vector<config::HealthCheckConfig> checks = {Check("x"), Check("y"), Check("z")};
   config::HealthCheckConfig calc;

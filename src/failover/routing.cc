@@ -74,10 +74,17 @@ Choice Choose(const config::RecordConfig& record, const std::map<std::string, Ag
     }
     case config::Routing::kWeighted: {
       choice.pick = Choice::Pick::kOneByWeight;
-      std::vector<size_t> weighted, zero;
-      for (size_t i : healthy) (record.answers[i].weight > 0 ? weighted : zero).push_back(i);
-      const std::vector<size_t>& from =
-          !weighted.empty() ? weighted : (!zero.empty() ? zero : eligible);
+      // Only the answers that can be drawn: a zero weight is never drawn
+      // beside a non-zero one, so the choice (and what status reports as
+      // served) leaves it out.
+      auto drawable = [&](const std::vector<size_t>& among) {
+        std::vector<size_t> weighted, zero;
+        for (size_t i : among) {
+          (record.answers[i].weight > 0 ? weighted : zero).push_back(i);
+        }
+        return !weighted.empty() ? weighted : zero;
+      };
+      const std::vector<size_t> from = drawable(!healthy.empty() ? healthy : eligible);
       choice.answers = from;
       for (size_t i : from)
         choice.weights.push_back(static_cast<uint32_t>(record.answers[i].weight));

@@ -8,7 +8,8 @@
 //   weighted    one answer per query, drawn by weight (0..255) from the
 //               healthy answers with a non-zero weight; when none, from the
 //               healthy zero-weight ones; when none is healthy, from all as
-//               if healthy.
+//               if healthy (again non-zero weights first). The choice holds
+//               only the answers that can be drawn.
 //   multivalue  up to 8 healthy answers (drawn per query when more); when
 //               none is healthy, up to 8 of the unhealthy ones.
 //

@@ -73,10 +73,15 @@ TEST(RoutingTest, WeightedUsesZeroWeightsOnlyWhenTheOthersAreDown) {
   EXPECT_EQ(c.weights, (std::vector<uint32_t>{10, 30}));
   c = Choose(r, Health({{"a", false}, {"b", true}, {"c", false}}), {});
   EXPECT_EQ(c.answers, std::vector<size_t>{1});
-  // All unhealthy: all count as healthy, by weight.
+  // All unhealthy: all count as healthy, by weight; the zero weight, never
+  // drawn beside the others, is not among the answers served.
   c = Choose(r, Health({{"a", false}, {"b", false}, {"c", false}}), {});
-  EXPECT_EQ(c.answers, (std::vector<size_t>{0, 1, 2}));
-  EXPECT_EQ(c.weights, (std::vector<uint32_t>{10, 0, 30}));
+  EXPECT_EQ(c.answers, (std::vector<size_t>{0, 2}));
+  EXPECT_EQ(c.weights, (std::vector<uint32_t>{10, 30}));
+  // Only zero weights left (the others taken out): all of them, evenly.
+  c = Choose(r, Health({{"a", false}, {"b", false}, {"c", false}}),
+             {{"a", Control::kOut}, {"ccc", Control::kOut}});
+  EXPECT_EQ(c.answers, std::vector<size_t>{1});
 }
 
 TEST(RoutingTest, MultivalueServesHealthyOrElseAll) {

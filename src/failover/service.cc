@@ -157,11 +157,9 @@ StatusOr<Loaded> LoadAll(const std::string& config_path, const std::string& serv
   // The records must fit the zones (a CNAME beside static data, say, is
   // refused here rather than at the first failover): one answer of each is
   // enough, every value was checked above.
-  std::vector<Choice> all;
-  for (const auto& rec : l.config->records) {
-    Choice c;
+  std::vector<Choice> all(l.config->records.size());
+  for (Choice& c : all) {
     c.answers.push_back(0);
-    all.push_back(std::move(c));
   }
   auto zones = BuildZones(l, all);
   if (!zones.ok()) return Status::InvalidArgument(l.config->path + ": " + zones.status().message());
@@ -194,7 +192,9 @@ void DnsService::Impl::RecomputeLocked() {
       d.fresh_peers.push_back(p->server.name);
     }
   }
-  d.health = Agree(c.checks, views, c.healthy_fraction);
+  // A check without any observation (its definition changed on reload and
+  // is not probed yet) keeps the state of the last decision.
+  d.health = Agree(c.checks, views, c.healthy_fraction, decision.health);
   d.choices = ChooseAll(c, d.health, controls->Current());
   // The first decision (and the first after a reload) publishes whatever it
   // is, even for a deployment without [[record]]s.
@@ -298,8 +298,12 @@ bool DnsService::Impl::Absorb(const std::string& server, std::string_view body) 
   if (const auto* c = o.if_contains("controls"); c != nullptr) {
     auto entries = ControlsFromJson(boost::json::serialize(*c));
     if (entries.ok()) {
-      auto merged = controls->Merge(*entries);
-      if (merged.ok() && *merged) {
+      // A control dated too far ahead of our clock waits until it is not.
+      auto merged = controls->Merge(
+          *entries, clock->NowMicros() + std::chrono::microseconds(kMaxControlSkew).count());
+      if (!merged.ok()) {
+        spdlog::error("routing controls from {} not taken: {}", server, merged.status().message());
+      } else if (*merged) {
         controls_changed = true;
         spdlog::info("routing controls updated from {}", server);
       }
@@ -482,7 +486,9 @@ Status DnsService::Reload() {
   {
     std::lock_guard<std::mutex> lock(s.mu);
     s.loaded = std::move(*loaded);
-    s.decision = Decision{};
+    // The health decided so far stays: a changed check keeps it until its
+    // new definition is observed. The answers are published again.
+    s.decision.choices.clear();
     s.republish = true;
     s.StartPeers();
     s.RecomputeLocked();

@@ -16,7 +16,10 @@
 //   POST /v1/observations  a checker's observations and controls in, ours out
 //   GET  /v1/status        checks with every checker's observation, records
 //                          with their current answers, routing controls
-//   POST /v1/route         {"set","control":"out|in|auto","force","by"}
+//   POST /v1/route         {"set","control":"out|in|auto","force","by","to",
+//                          "at" (the operator's time, µs; default the
+//                          signed date),"dry_run"}: 400 when dated over
+//                          kMaxControlSkew ahead, 409 when refused
 //   GET  /metrics          Prometheus text
 //
 // Reload() (SIGHUP) reads the configuration and zone files again and swaps

@@ -1,7 +1,10 @@
 // DnsService: the admin API (see service.h).
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/json.hpp>
+#include <charconv>
+#include <ctime>
 
 #include "failover/service_impl.h"
 
@@ -32,6 +35,35 @@ const char* FailoverName(config::AnswerConfig::Failover f) {
   return "";
 }
 
+// "2026-11-26T06:30:00.123456Z".
+std::string FormatMicros(int64_t micros) {
+  const std::time_t seconds = static_cast<std::time_t>(micros / 1'000'000);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &utc);
+  return fmt::format("{}.{:06d}Z", buf, micros % 1'000'000);
+}
+
+// The control's time: the operator's, as the request carries it: "at", set
+// once by `tandem route` for every server, or else the signed X-Tandem-Date.
+// The signature covers both.
+StatusOr<int64_t> ControlTime(const boost::json::object& o, std::span<const auth::Header> headers) {
+  if (const auto* at = o.if_contains("at"); at != nullptr) {
+    if (!at->is_int64() || at->as_int64() <= 0) {
+      return Status::InvalidArgument("\"at\" must be microseconds since the epoch");
+    }
+    return at->as_int64();
+  }
+  const auto date = auth::FindHeader(headers, "x-tandem-date");
+  int64_t date_ms = 0;
+  const char* end = date ? date->data() + date->size() : nullptr;
+  if (!date || std::from_chars(date->data(), end, date_ms).ptr != end || date_ms <= 0) {
+    return Status::InvalidArgument("the request carries no valid X-Tandem-Date");
+  }
+  return date_ms * 1000;
+}
+
 }  // namespace
 
 AdminReply DnsService::Impl::HandleAdmin(const AdminRequest& r) {
@@ -59,7 +91,7 @@ AdminReply DnsService::Impl::HandleAdmin(const AdminRequest& r) {
     return {200, R"({"ok":true})"};
   }
   if (r.method == "GET" && path == kStatusPath) return StatusReply();
-  if (r.method == "POST" && path == kRoutePath) return Route(*who, r.body);
+  if (r.method == "POST" && path == kRoutePath) return Route(*who, r);
   return Error(404, "no such admin call: " + std::string(r.method) + " " + std::string(path));
 }
 
@@ -156,12 +188,12 @@ bool DnsService::Impl::AddressedHere(std::string_view body) const {
   return to != nullptr && to->is_string() && to->as_string() == self_name;
 }
 
-AdminReply DnsService::Impl::Route(const std::string& who, std::string_view body) {
-  if (!AddressedHere(body)) {
+AdminReply DnsService::Impl::Route(const std::string& who, const AdminRequest& request) {
+  if (!AddressedHere(request.body)) {
     return Error(403, "this request is addressed to another server");
   }
   boost::system::error_code ec;
-  boost::json::value v = boost::json::parse(body, ec);
+  boost::json::value v = boost::json::parse(request.body, ec);
   const auto* o = ec ? nullptr : v.if_object();
   const auto* set = o ? o->if_contains("set") : nullptr;
   const auto* control_text = o ? o->if_contains("control") : nullptr;
@@ -170,40 +202,92 @@ AdminReply DnsService::Impl::Route(const std::string& who, std::string_view body
     return Error(400, "expected {\"set\": ..., \"control\": \"out|in|auto\"}");
   }
   auto control = ParseControl(control_text->as_string());
-  if (!control.ok()) return Error(400, control.status().message());
+  if (!control.ok()) {
+    return Error(400, control.status().message());
+  }
   const auto* force = o->if_contains("force");
   const bool forced = force != nullptr && force->is_bool() && force->as_bool();
+  const auto* dry_run_value = o->if_contains("dry_run");
+  const bool dry_run =
+      dry_run_value != nullptr && dry_run_value->is_bool() && dry_run_value->as_bool();
   const auto* by_value = o->if_contains("by");
   const std::string by =
       by_value && by_value->is_string() ? std::string(by_value->as_string()) : who;
-  const std::string name(set->as_string());
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    bool exists = false;
-    for (const auto& rec : loaded.config->records) {
-      for (const auto& a : rec.answers) exists = exists || a.set == name;
-    }
-    if (!exists) return Error(404, "no [[record]] has an answer set '" + name + "'");
-    Controls proposed = controls->Current();
-    proposed[name] = *control;
-    if (*control == Control::kAuto) proposed.erase(name);
-    const auto empty = RecordsLeftEmpty(loaded.config->records, proposed);
-    if (!empty.empty() && !forced) {
-      std::string list;
-      for (const auto& r : empty) list += (list.empty() ? "" : ", ") + r;
-      return Error(409, "refused: " + list + " would have nothing to serve with '" + name + "' " +
-                            ControlName(*control) + " (use --force to do it anyway)");
-    }
-    Status st = controls->Set(name, ControlEntry{*control, clock->NowMicros(), by});
-    if (!st.ok()) return Error(500, st.message());
-    spdlog::warn("routing control: {} {} (by {}{})", name, ControlName(*control), by,
-                 forced ? ", forced" : "");
-    RecomputeLocked();
-    ++push_generation;
+  auto at = ControlTime(*o, request.headers);
+  if (!at.ok()) {
+    return Error(400, at.status().message());
   }
-  cv.notify_all();
+  const int64_t now = clock->NowMicros();
+  const int64_t skew = std::chrono::microseconds(kMaxControlSkew).count();
+  if (*at > now + skew) {
+    return Error(400, fmt::format("refused: the control is dated {} ({:.1f} s ahead of {}'s clock; "
+                                  "at most {} s is allowed): check the clock where tandem route "
+                                  "runs",
+                                  FormatMicros(*at), static_cast<double>(*at - now) / 1e6,
+                                  self_name, kMaxControlSkew.count()));
+  }
+  const std::string name(set->as_string());
+  const ControlEntry entry{*control, *at, by};
+  ControlStore::Outcome outcome;
+  {
+    // The safety rule is checked against the controls as they are at the
+    // moment of the change: ControlStore runs it under its own lock, so a
+    // peer's controls merged meanwhile are either seen or come after.
+    std::lock_guard<std::mutex> lock(mu);
+    const auto& records = loaded.config->records;
+    bool exists = false;
+    for (const auto& rec : records) {
+      for (const auto& a : rec.answers) {
+        exists = exists || a.set == name;
+      }
+    }
+    if (!exists) {
+      return Error(404, "no [[record]] has an answer set '" + name + "'");
+    }
+    auto safety = [&](const Controls& proposed) -> Status {
+      const auto empty = RecordsLeftEmpty(records, proposed);
+      if (empty.empty() || forced) {
+        return Status::OK();
+      }
+      std::string list;
+      for (const auto& r : empty) {
+        list += (list.empty() ? "" : ", ") + r;
+      }
+      return Status::FailedPrecondition("refused: " + list + " would have nothing to serve with '" +
+                                        name + "' " + ControlName(*control) +
+                                        " (use --force to do it anyway)");
+    };
+    auto done = dry_run ? controls->Check(name, entry, safety) : controls->Set(name, entry, safety);
+    if (!done.ok()) {
+      return Error(done.status().code() == Status::Code::kFailedPrecondition ? 409 : 500,
+                   done.status().message());
+    }
+    outcome = *done;
+    if (outcome == ControlStore::Outcome::kSuperseded) {
+      const ControlEntry newer = controls->Entries().at(name);
+      return Error(409, fmt::format("refused: a newer control for '{}' is in place ({}, set at {} "
+                                    "by {}; this one is dated {})",
+                                    name, ControlName(newer.control), FormatMicros(newer.at_micros),
+                                    newer.by, FormatMicros(*at)));
+    }
+    if (outcome == ControlStore::Outcome::kApplied && !dry_run) {
+      spdlog::warn("routing control: {} {} (by {} at {}{})", name, ControlName(*control), by,
+                   FormatMicros(*at), forced ? ", forced" : "");
+      RecomputeLocked();
+      ++push_generation;
+    }
+  }
+  if (outcome == ControlStore::Outcome::kApplied && !dry_run) {
+    cv.notify_all();
+  }
   return {200, boost::json::serialize(boost::json::object{
-                   {"set", name}, {"control", ControlName(*control)}, {"server", self_name}})};
+                   {"set", name},
+                   {"control", ControlName(*control)},
+                   {"server", self_name},
+                   {"at", *at},
+                   {"outcome", dry_run                                      ? "allowed"
+                               : outcome == ControlStore::Outcome::kApplied ? "applied"
+                                                                            : "unchanged"}})};
 }
 
 AdminReply DnsService::Impl::Metrics() const {
@@ -220,8 +304,8 @@ AdminReply DnsService::Impl::Metrics() const {
   out += "# HELP tandem_dns_check_agreed_healthy The health this server acts on.\n";
   out += "# TYPE tandem_dns_check_agreed_healthy gauge\n";
   for (const auto& [name, a] : decision.health) {
-    out +=
-        "tandem_dns_check_agreed_healthy{check=\"" + name + "\"} " + (a.healthy ? "1" : "0") + "\n";
+    out += "tandem_dns_check_agreed_healthy{check=\"" + health::PrometheusLabelValue(name) +
+           "\"} " + (a.healthy ? "1" : "0") + "\n";
   }
   AdminReply r;
   r.body = std::move(out);

@@ -116,7 +116,9 @@ struct DnsService::Impl {
   // service_admin.cc
   AdminReply HandleAdmin(const AdminRequest& request);
   AdminReply StatusReply() const;
-  AdminReply Route(const std::string& who, std::string_view body);
+  // POST /v1/route: {"set", "control", "at" (µs, the operator's time),
+  // "force", "by", "to", "dry_run" (check only)}.
+  AdminReply Route(const std::string& who, const AdminRequest& request);
   // Whether a signed body's "to" names this server (no replay to another).
   bool AddressedHere(std::string_view body) const;
   AdminReply Metrics() const;

@@ -31,8 +31,13 @@ bool Probed(const config::HealthCheckConfig& check) {
   return check.type != config::CheckType::kCalculated;
 }
 
-// A Prometheus label value: backslash, quote and newline escaped.
-std::string Label(std::string_view value) {
+const char* HealthWord(bool healthy) { return healthy ? "healthy" : "unhealthy"; }
+
+std::string Label(std::string_view value) { return PrometheusLabelValue(value); }
+
+}  // namespace
+
+std::string PrometheusLabelValue(std::string_view value) {
   std::string out;
   for (char c : value) {
     if (c == '\\' || c == '"') {
@@ -46,10 +51,6 @@ std::string Label(std::string_view value) {
   }
   return out;
 }
-
-const char* HealthWord(bool healthy) { return healthy ? "healthy" : "unhealthy"; }
-
-}  // namespace
 
 bool ApplyProbeResult(const config::HealthCheckConfig& check, const ProbeResult& result, bool first,
                       CheckState* state) {
@@ -168,7 +169,8 @@ struct Checker::Impl {
     BeginProbe(raw);
   }
 
-  std::string source;  // probes connect from here (empty: any)
+  std::string source;            // probes connect from here (empty: any)
+  Resolver* resolver = nullptr;  // null: SystemResolver()
 
   void BeginProbe(Slot* slot) {
     slot->started = SteadyClock::now();
@@ -177,7 +179,7 @@ struct Checker::Impl {
         [this, name = slot->config.name, id = slot->id](ProbeResult result) {
           OnProbeDone(name, id, std::move(result));
         },
-        source);
+        source, resolver);
   }
 
   void OnProbeDone(const std::string& name, uint64_t id, ProbeResult result) {
@@ -261,6 +263,8 @@ struct Checker::Impl {
 };
 
 void Checker::set_probe_source(std::string address) { impl_->source = std::move(address); }
+
+void Checker::set_resolver(Resolver* resolver) { impl_->resolver = resolver; }
 
 Checker::Checker(std::vector<config::HealthCheckConfig> checks, const Clock* clock,
                  OnTransition on_transition)

@@ -24,12 +24,14 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/clock.h"
 #include "common/status.h"
 #include "config/dns_config.h"
 #include "health/probe.h"  // ProbeResult
+#include "health/resolver.h"
 
 namespace tandem::health {
 
@@ -63,6 +65,9 @@ class Checker {
   // Probes connect from this local address (before Start; empty: any), so
   // firewalls and faults can tell this checker's probes apart.
   void set_probe_source(std::string address);
+  // Finds the addresses of checks without `ip` (before Start; default
+  // SystemResolver()). Must outlive the checker.
+  void set_resolver(Resolver* resolver);
   // Cancels the timers and the probes in flight and joins the thread; the
   // states stay readable. Start may be called again. Idempotent.
   void Stop();
@@ -91,5 +96,9 @@ class Checker {
 // transition.
 bool ApplyProbeResult(const config::HealthCheckConfig& check, const ProbeResult& result, bool first,
                       CheckState* state);
+
+// A label value for the Prometheus text format: backslash, double quote and
+// newline escaped.
+std::string PrometheusLabelValue(std::string_view value);
 
 }  // namespace tandem::health

@@ -319,6 +319,35 @@ TEST(CheckerTest, StopIsPromptBetweenProbes) {
   EXPECT_EQ(Find(checker, "a")->streak, 1);
 }
 
+TEST(CheckerTest, ASlowNameStallsOnlyItsOwnCheck) {
+  testing::FakeNames names;
+  auto resolver = NewThreadedResolver(names.Function());
+  TestServer server;
+  HealthCheckConfig slow = Check("slow", server.port(), 1, milliseconds(400));
+  slow.ip.clear();
+  slow.host = "slow.test";
+  slow.timeout = milliseconds(300);
+  HealthCheckConfig fast = Check("fast", server.port(), 1, milliseconds(50));
+  fast.ip.clear();
+  fast.host = "fast.test";
+  Checker checker({slow, fast}, SystemClock::Default(), nullptr);
+  checker.set_resolver(resolver.get());
+  const auto start = SteadyClock::now();
+  checker.Start();
+  // The first round ends with the slow probe's timeout, not its lookup's.
+  EXPECT_LT(SteadyClock::now() - start, milliseconds(3000));
+  EXPECT_FALSE(Find(checker, "slow")->healthy);
+  EXPECT_EQ(Find(checker, "slow")->last.reason, "resolve timeout after 300 ms");
+  EXPECT_TRUE(Find(checker, "fast")->healthy);
+  // While that lookup hangs, the other check goes on being probed, every
+  // 50 ms; the slow one's later probes wait on the same lookup.
+  const int before = server.requests();
+  ASSERT_TRUE(WaitFor([&] { return server.requests() >= before + 10; }));
+  EXPECT_EQ(names.lookups("slow.test"), 1);
+  EXPECT_GE(names.lookups("fast.test"), 11);
+  checker.Stop();
+}
+
 TEST(CheckerTest, RendersMetrics) {
   TestServer server;
   RefusingPort refused;
@@ -341,6 +370,10 @@ TEST(CheckerTest, RendersMetrics) {
             std::string::npos);
   EXPECT_NE(text.find("tandem_health_check_probes_total{check=\"down\",result=\"unhealthy\"} 1\n"),
             std::string::npos);
+}
+
+TEST(CheckerTest, EscapesLabelValues) {
+  EXPECT_EQ(PrometheusLabelValue("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
 }
 
 }  // namespace

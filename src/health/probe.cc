@@ -15,6 +15,8 @@
 #include <limits>
 #include <optional>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace tandem::health {
 namespace {
@@ -57,12 +59,12 @@ std::string HostHeader(const config::HealthCheckConfig& check) {
 class ProbeOp : public Probe, public std::enable_shared_from_this<ProbeOp> {
  public:
   ProbeOp(asio::io_context& io, ssl::context& tls, const config::HealthCheckConfig& check,
-          const Clock* clock, ProbeCallback done, std::string source)
+          const Clock* clock, ProbeCallback done, std::string source, Resolver* resolver)
       : check_(check),
         clock_(clock),
         done_(std::move(done)),
         source_(std::move(source)),
-        resolver_(io),
+        resolver_(resolver != nullptr ? resolver : SystemResolver()),
         socket_(io),
         deadline_(io),
         timeout_(EffectiveTimeout(check)) {
@@ -89,49 +91,67 @@ class ProbeOp : public Probe, public std::enable_shared_from_this<ProbeOp> {
     }
     deadline_.expires_after(timeout_);
     deadline_.async_wait([self = shared_from_this()](beast::error_code ec) {
-      if (!ec && !self->finished_) {
-        self->timed_out_ = true;
-        self->resolver_.cancel();
-        self->Close();
+      if (ec || self->finished_) {
+        return;
       }
+      if (self->lookup_) {
+        // The lookup may never return: stop waiting for it.
+        self->Finish(false, fmt::format("resolve timeout after {} ms", self->timeout_.count()));
+        return;
+      }
+      self->timed_out_ = true;
+      self->Close();
     });
     if (!check_.ip.empty()) {
       Connect(tcp::endpoint(address, EffectivePort(check_)));
       return;
     }
     // No ip: the endpoint is found by resolving `host` (Route 53's
-    // FullyQualifiedDomainName), at every probe.
-    resolver_.async_resolve(
-        check_.host, std::to_string(EffectivePort(check_)),
-        [self = shared_from_this()](beast::error_code ec,
-                                    const tcp::resolver::results_type& results) {
-          if (self->finished_) return;
-          if (ec || results.empty()) {
-            self->Finish(false, self->timed_out_
-                                    ? fmt::format("timeout after {} ms", self->timeout_.count())
-                                    : "cannot resolve " + self->check_.host + ": " +
-                                          (ec ? ec.message() : "no address"));
-            return;
-          }
-          if (self->source_.empty()) {
-            // Every address in turn, as a browser would.
-            asio::async_connect(
-                self->socket_, results,
-                [self](beast::error_code ec, const tcp::endpoint&) { self->OnConnect(ec); });
-            return;
-          }
-          // From a given source: the first address of its family.
-          beast::error_code bad;
-          const auto from = asio::ip::make_address(self->source_, bad);
-          for (const auto& entry : results) {
-            if (!bad && entry.endpoint().address().is_v4() == from.is_v4()) {
-              self->Connect(entry.endpoint());
-              return;
+    // FullyQualifiedDomainName), at every probe, off this thread.
+    std::weak_ptr<ProbeOp> weak = weak_from_this();
+    auto executor = socket_.get_executor();
+    lookup_ =
+        resolver_->Resolve(check_.host, [weak, executor](StatusOr<Resolver::Addresses> result) {
+          asio::post(executor, [weak, result = std::move(result)]() mutable {
+            if (auto self = weak.lock()) {
+              self->OnResolved(std::move(result));
             }
-          }
-          self->Finish(false, "cannot resolve " + self->check_.host + " to an address of " +
-                                  self->source_ + "'s family");
+          });
         });
+  }
+
+  void OnResolved(StatusOr<Resolver::Addresses> result) {
+    if (finished_) {
+      return;
+    }
+    lookup_.reset();
+    if (!result.ok()) {
+      Finish(false, "resolve failed: " + result.status().message());
+      return;
+    }
+    const uint16_t port = EffectivePort(check_);
+    if (source_.empty()) {
+      // Every address in turn, as a browser would.
+      std::vector<tcp::endpoint> endpoints;
+      for (const auto& a : *result) {
+        endpoints.emplace_back(a, port);
+      }
+      asio::async_connect(socket_, endpoints,
+                          [self = shared_from_this()](beast::error_code ec, const tcp::endpoint&) {
+                            self->OnConnect(ec);
+                          });
+      return;
+    }
+    // From a given source: the first address of its family.
+    beast::error_code bad;
+    const auto from = asio::ip::make_address(source_, bad);
+    for (const auto& a : *result) {
+      if (!bad && a.is_v4() == from.is_v4()) {
+        Connect(tcp::endpoint(a, port));
+        return;
+      }
+    }
+    Finish(false, "resolve failed: " + check_.host + " has no address of " + source_ + "'s family");
   }
 
   void Connect(const tcp::endpoint& target) {
@@ -157,9 +177,12 @@ class ProbeOp : public Probe, public std::enable_shared_from_this<ProbeOp> {
     }
     finished_ = true;
     done_ = nullptr;
+    AbandonLookup();
     deadline_.cancel();
     Close();
   }
+
+  ~ProbeOp() override { AbandonLookup(); }
 
  private:
   void OnConnect(beast::error_code ec) {
@@ -317,6 +340,7 @@ class ProbeOp : public Probe, public std::enable_shared_from_this<ProbeOp> {
       return;
     }
     finished_ = true;
+    AbandonLookup();
     deadline_.cancel();
     Close();
     ProbeResult result;
@@ -329,6 +353,12 @@ class ProbeOp : public Probe, public std::enable_shared_from_this<ProbeOp> {
     done(std::move(result));
   }
 
+  void AbandonLookup() {
+    if (lookup_) {
+      std::exchange(lookup_, nullptr)->Abandon();
+    }
+  }
+
   void Close() {
     beast::error_code ignored;
     socket_.shutdown(tcp::socket::shutdown_both, ignored);
@@ -339,7 +369,8 @@ class ProbeOp : public Probe, public std::enable_shared_from_this<ProbeOp> {
   const Clock* clock_;
   ProbeCallback done_;
   std::string source_;
-  tcp::resolver resolver_;
+  Resolver* const resolver_;
+  std::shared_ptr<Resolver::Lookup> lookup_;  // while resolving
   tcp::socket socket_;
   std::optional<ssl::stream<tcp::socket&>> tls_;
   asio::steady_timer deadline_;
@@ -373,8 +404,9 @@ boost::asio::ssl::context MakeProbeTlsContext() {
 
 std::shared_ptr<Probe> StartProbe(boost::asio::io_context& io, boost::asio::ssl::context& tls,
                                   const config::HealthCheckConfig& check, const Clock* clock,
-                                  ProbeCallback done, const std::string& source) {
-  auto op = std::make_shared<ProbeOp>(io, tls, check, clock, std::move(done), source);
+                                  ProbeCallback done, const std::string& source,
+                                  Resolver* resolver) {
+  auto op = std::make_shared<ProbeOp>(io, tls, check, clock, std::move(done), source, resolver);
   op->Start();
   return op;
 }

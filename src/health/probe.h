@@ -4,8 +4,11 @@
 //   HTTP(S)_STR_MATCH     that, and the search string entirely within the
 //                         first 5,120 bytes of the body (no more is read);
 //   TCP                   the connection is accepted within the timeout.
-// The timeout covers the whole probe: connect, TLS handshake, request,
-// headers and the body bytes read. HTTPS does not validate the certificate
+// The timeout covers the whole probe: resolving `host` (for a check without
+// `ip`), connect, TLS handshake, request, headers and the body bytes read. A
+// probe still resolving when it times out ends at once ("resolve timeout
+// after N ms"); the lookup runs off the io thread (health/resolver.h), so it
+// never holds up other probes. HTTPS does not validate the certificate
 // (as Route 53); SNI is sent only when the check asks for it. The request is
 // `GET path` with `Host: host` (or the ip), ":port" appended when the port is
 // not the scheme's default (Route 53's rule), and `Connection: close`.
@@ -25,6 +28,7 @@
 
 #include "common/clock.h"
 #include "config/dns_config.h"
+#include "health/resolver.h"
 
 namespace tandem::health {
 
@@ -55,11 +59,14 @@ using ProbeCallback = std::function<void(ProbeResult)>;
 // used for HTTPS* checks and should be a client context with verify_none; it
 // and `clock` must outlive the probe. A `timeout` of zero means the
 // configuration default, min(interval / 2, 4 s). The returned handle may be
-// dropped: the probe keeps itself alive until it finishes. A non-empty
-// `source` is the local address the probe connects from.
+// dropped: the probe keeps itself alive until it finishes; it must finish or
+// be cancelled before `io` is destroyed. A non-empty `source` is the local
+// address the probe connects from. `resolver` finds the addresses of a check
+// without `ip` (null: SystemResolver()); it must outlive the probe.
 std::shared_ptr<Probe> StartProbe(boost::asio::io_context& io, boost::asio::ssl::context& tls,
                                   const config::HealthCheckConfig& check, const Clock* clock,
-                                  ProbeCallback done, const std::string& source = "");
+                                  ProbeCallback done, const std::string& source = "",
+                                  Resolver* resolver = nullptr);
 
 // The timeout StartProbe applies to `check`.
 std::chrono::milliseconds EffectiveTimeout(const config::HealthCheckConfig& check);

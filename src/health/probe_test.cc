@@ -5,6 +5,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "health/test_server.h"
 
@@ -31,11 +32,13 @@ HealthCheckConfig Check(uint16_t port, CheckType type = CheckType::kHttp) {
   return check;
 }
 
-ProbeResult RunProbe(const HealthCheckConfig& check) {
+ProbeResult RunProbe(const HealthCheckConfig& check, Resolver* resolver = nullptr) {
   boost::asio::io_context io;
   auto tls = MakeProbeTlsContext();
   std::optional<ProbeResult> result;
-  StartProbe(io, tls, check, SystemClock::Default(), [&](ProbeResult r) { result = std::move(r); });
+  StartProbe(
+      io, tls, check, SystemClock::Default(), [&](ProbeResult r) { result = std::move(r); }, "",
+      resolver);
   io.run();
   EXPECT_TRUE(result.has_value());
   return result.value_or(ProbeResult{});
@@ -72,7 +75,63 @@ TEST(ProbeTest, AHostWithoutAnIpIsResolvedAtEachProbe) {
   check.host = "no-such-host.invalid";
   const ProbeResult bad = RunProbe(check);
   EXPECT_FALSE(bad.healthy);
-  EXPECT_TRUE(bad.reason.starts_with("cannot resolve no-such-host.invalid")) << bad.reason;
+  EXPECT_TRUE(bad.reason.starts_with("resolve failed: no-such-host.invalid: ")) << bad.reason;
+}
+
+TEST(ProbeTest, ASlowLookupIsBoundByTheProbeTimeout) {
+  testing::FakeNames names;
+  auto resolver = NewThreadedResolver(names.Function());
+  HealthCheckConfig check = Check(80);
+  check.ip.clear();
+  check.host = "slow.test";
+  check.timeout = milliseconds(200);
+  // The lookup never returns (until the end of the test): the probe does.
+  const ProbeResult r = RunProbe(check, resolver.get());
+  EXPECT_FALSE(r.healthy);
+  EXPECT_EQ(r.reason, "resolve timeout after 200 ms");
+  EXPECT_GE(r.latency, milliseconds(200));
+  EXPECT_LT(r.latency, milliseconds(2000));
+  check.host = "missing.test";
+  EXPECT_EQ(RunProbe(check, resolver.get()).reason, "resolve failed: missing.test: no such name");
+}
+
+TEST(ProbeTest, OneSlowNameDoesNotHoldUpTheOthers) {
+  testing::FakeNames names;
+  auto resolver = NewThreadedResolver(names.Function());
+  TestServer server;
+  boost::asio::io_context io;
+  auto tls = MakeProbeTlsContext();
+  HealthCheckConfig slow = Check(server.port());
+  slow.ip.clear();
+  slow.host = "slow.test";
+  slow.timeout = milliseconds(1500);
+  HealthCheckConfig fast = slow;
+  fast.host = "fast.test";
+  std::vector<ProbeResult> slow_results;
+  std::optional<ProbeResult> fast_result;
+  std::optional<std::chrono::steady_clock::time_point> fast_done;
+  const auto start = std::chrono::steady_clock::now();
+  // Two probes of the slow name share one lookup.
+  for (int i = 0; i < 2; ++i) {
+    StartProbe(
+        io, tls, slow, SystemClock::Default(),
+        [&](ProbeResult r) { slow_results.push_back(std::move(r)); }, "", resolver.get());
+  }
+  StartProbe(
+      io, tls, fast, SystemClock::Default(),
+      [&](ProbeResult r) {
+        fast_result = std::move(r);
+        fast_done = std::chrono::steady_clock::now();
+      },
+      "", resolver.get());
+  io.run();
+  ASSERT_TRUE(fast_result.has_value());
+  EXPECT_TRUE(fast_result->healthy) << fast_result->reason;
+  EXPECT_LT(*fast_done - start, milliseconds(1000));  // long before the slow ones end
+  ASSERT_EQ(slow_results.size(), 2u);
+  EXPECT_EQ(slow_results[0].reason, "resolve timeout after 1500 ms");
+  EXPECT_EQ(names.lookups("slow.test"), 1);
+  EXPECT_EQ(names.lookups("fast.test"), 1);
 }
 
 TEST(ProbeTest, StatusCodes) {

@@ -2,7 +2,8 @@
 // for the probe and checker tests. It serves one connection at a time on its
 // own thread and can be told to answer with a status and body, to alternate
 // 200/503 on every request, to hang (read the request, never answer), to
-// close without answering, or to send a partial body and then hang.
+// close without answering, or to send a partial body and then hang. Also a
+// fake name service for probes of checks named by host.
 //
 // Thread-safety: the setters and getters may be called from any thread.
 #pragma once
@@ -18,11 +19,15 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <condition_variable>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "health/resolver.h"
 
 namespace tandem::health::testing {
 
@@ -204,6 +209,50 @@ class TestServer {
   std::string body_ = "ok";
   std::string last_host_;
   std::string last_sni_;
+};
+
+// Names for a ThreadedResolver (health/resolver.h): any name starting with
+// "slow" blocks until Release() (or the end of the test), "missing.test" does
+// not exist, and every other name is 127.0.0.1. Counts the lookups per name.
+class FakeNames {
+ public:
+  ~FakeNames() { Release(); }
+  void Release() {
+    {
+      std::lock_guard lock(state_->mu);
+      state_->released = true;
+    }
+    state_->cv.notify_all();
+  }
+  int lookups(const std::string& host) const {
+    std::lock_guard lock(state_->mu);
+    auto it = state_->lookups.find(host);
+    return it == state_->lookups.end() ? 0 : it->second;
+  }
+  // Lookups outlive the test (their threads are detached): they share the
+  // state, not this object.
+  LookupFunction Function() const {
+    return [state = state_](const std::string& host) -> StatusOr<Resolver::Addresses> {
+      std::unique_lock lock(state->mu);
+      ++state->lookups[host];
+      if (host.starts_with("slow")) {
+        state->cv.wait(lock, [&] { return state->released; });
+      }
+      if (host == "missing.test") {
+        return Status::NotFound(host + ": no such name");
+      }
+      return Resolver::Addresses{asio::ip::make_address("127.0.0.1")};
+    };
+  }
+
+ private:
+  struct State {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool released = false;
+    std::map<std::string, int> lookups;
+  };
+  std::shared_ptr<State> state_ = std::make_shared<State>();
 };
 
 // A port on 127.0.0.1 that refuses connections: bound, never listening, so

@@ -2,9 +2,12 @@
 answers following health checks of small HTTP endpoints, routing controls
 and `tandem status` through the authenticated admin API.
 """
+import hashlib
+import hmac
 import json
 import os
 import signal
+import socket
 import time
 import urllib.error
 import urllib.request
@@ -396,3 +399,179 @@ def test_a_failover_cname_record_starts_and_follows_health(deployment, regions):
     assert answers(s, "app.shop.example.", "CNAME") == {"us.cdn.example."}
     regions["us-east-1"].stop()
     wait_answer(s, "app.shop.example.", {"eu.cdn.example."}, timeout=10, rdtype="CNAME")
+
+
+# ---- Routing controls: the operator's time, last writer wins, all or none ----
+
+
+def signed_request(d, server, method, path, body=b"", signer="tandem-cli@test", date_ms=None):
+    """Sends `body` to `server`'s admin API signed with the cluster secret
+    (replication/peer_auth.h); returns (HTTP status, parsed JSON body)."""
+    with open(os.path.join(d.dir, "secret")) as f:
+        secret = f.read().strip().encode()
+    date = str(int(time.time() * 1000) if date_ms is None else date_ms)
+    nonce = os.urandom(16).hex()
+    text = "\n".join([method, path, signer, date, nonce, hashlib.sha256(body).hexdigest()])
+    headers = {"X-Tandem-Region": signer, "X-Tandem-Date": date, "X-Tandem-Nonce": nonce,
+               "X-Tandem-Signature": hmac.new(secret, text.encode(), hashlib.sha256).hexdigest()}
+    req = urllib.request.Request(f"http://{server['host']}:{server['admin']}{path}",
+                                 data=body if method == "POST" else None, method=method,
+                                 headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=5) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def route_request(d, server, control, set_name="us-east-1", date_ms=None, **fields):
+    body = json.dumps({"set": set_name, "control": control, "to": server["name"], **fields})
+    return signed_request(d, server, "POST", "/v1/route", body.encode(), date_ms=date_ms)
+
+
+def controls_of(d, server):
+    status, js = signed_request(d, server, "GET", "/v1/status")
+    assert status == 200, js
+    return js["controls"]
+
+
+def test_a_control_is_dated_when_the_operator_issued_it(deployment):
+    d = deployment()
+    d.start()
+    s = d.server()
+    # Through the CLI: dated by the command, before it reached the server.
+    before = int(time.time() * 1e6)
+    r = d.tandem("route", "out", "us-east-1")
+    after = int(time.time() * 1e6)
+    assert r.returncode == 0, r.stdout + r.stderr
+    entry = controls_of(d, s)["us-east-1"]
+    assert before <= entry["at"] <= after and entry["by"].startswith("tandem-cli@"), entry
+    wait_answer(s, "www.shop.example.", SECONDARY, timeout=5)
+    # A request that took a minute to arrive keeps its issue time ("at", or
+    # else the signed date): here it is older than the control in place, so
+    # last writer wins and it changes nothing.
+    issued = entry["at"] - 60_000_000
+    status, js = route_request(d, s, "auto", at=issued)
+    assert status == 409 and "a newer control for 'us-east-1' is in place" in js["error"], js
+    assert controls_of(d, s)["us-east-1"] == entry
+    assert answers(s, "www.shop.example.") == SECONDARY
+    date_ms = int(time.time() * 1000) - 90_000  # within the signature's window
+    body = json.dumps({"set": "eu-west-1", "control": "in", "to": "ns1"}).encode()
+    status, js = signed_request(d, s, "POST", "/v1/route", body, date_ms=date_ms)
+    assert status == 200, js
+    assert controls_of(d, s)["eu-west-1"]["at"] == date_ms * 1000
+    # From a clock too far ahead: refused with the reason, nothing changes.
+    for fields in ({"at": int(time.time() * 1e6) + 600_000_000},
+                   {"date_ms": int(time.time() * 1000) + 120_000}):
+        status, js = route_request(d, s, "auto", **fields)
+        assert status == 400, js
+        assert "ahead of ns1's clock" in js["error"] and "at most 30 s" in js["error"], js
+    assert controls_of(d, s)["us-east-1"] == entry
+    assert answers(s, "www.shop.example.") == SECONDARY
+
+
+EXTRA_RECORD = """
+[[record]]
+name = "eu.shop.example."
+type = "A"
+ttl = 5
+routing = "simple"
+answers = [ { set = "eu-west-1", value = "127.0.0.2", health_check = "eu-west-1" } ]
+"""
+
+
+def test_route_fails_and_changes_nothing_when_any_server_refuses(deployment):
+    d = deployment(servers=2)
+    d.start("ns1")
+    d.start("ns2")
+    # Only ns2 has reloaded a record that eu-west-1 alone serves: taking
+    # eu-west-1 out is fine for ns1 but would leave ns2's record empty.
+    d.rewrite(d.read() + EXTRA_RECORD)
+    d.procs["ns2"].send_signal(signal.SIGHUP)
+    wait_until(lambda: answers(d.server("ns2"), "eu.shop.example.") == SECONDARY, timeout=10,
+               what="ns2 to reload")
+    r = d.tandem("route", "out", "eu-west-1")
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "ns2: refused: eu.shop.example. A would have nothing to serve" in r.stdout, r.stdout
+    assert "refused by ns2" in r.stdout and "nothing was changed" in r.stdout, r.stdout
+    for name in ("ns1", "ns2"):
+        assert "eu-west-1" not in controls_of(d, d.server(name)), name
+    # With --force both apply it.
+    r = d.tandem("route", "out", "eu-west-1", "--force")
+    assert r.returncode == 0, r.stdout + r.stderr
+    for name in ("ns1", "ns2"):
+        assert controls_of(d, d.server(name))["eu-west-1"]["control"] == "out"
+
+
+# ---- Reload: a changed check keeps its state until observed -----------------
+
+
+def test_a_changed_check_keeps_its_state_until_its_new_definition_is_observed(deployment,
+                                                                            regions):
+    d = deployment()
+    d.start()
+    s = d.server()
+    regions["us-east-1"].mode = "fail"
+    wait_answer(s, "www.shop.example.", SECONDARY, timeout=10)
+    # The primary's check now points at an endpoint that never answers, so
+    # the first probe of the new definition takes its whole timeout.
+    with socket.socket() as hung:
+        hung.bind(("127.0.0.1", 0))
+        hung.listen(16)
+        text = d.read()
+        start = text.index('name = "us-east-1"')
+        end = text.index("[[", start)
+        block = (text[start:end]
+                 .replace(f"port = {regions['us-east-1'].port}", f"port = {hung.getsockname()[1]}")
+                 .replace('interval = "200ms"', 'interval = "3s"')
+                 .replace('timeout = "150ms"', 'timeout = "1500ms"'))
+        d.rewrite(text[:start] + block + text[end:])
+        d.procs["ns1"].send_signal(signal.SIGHUP)
+        # Until the new definition is observed, the primary stays unhealthy:
+        # the answer never moves back to it.
+        deadline = time.monotonic() + 15
+        while "configuration reloaded" not in d.log():
+            assert answers(s, "www.shop.example.") == SECONDARY
+            assert time.monotonic() < deadline, "no reload"
+            time.sleep(0.02)
+        assert answers(s, "www.shop.example.") == SECONDARY
+        status, js = signed_request(d, s, "GET", "/v1/status")
+        check = next(c for c in js["checks"] if c["name"] == "us-east-1")
+        assert check["healthy"] is False
+        assert check["observations"][0]["reason"] == "timeout after 1500 ms", check
+    assert "now answers 127.0.0.1" not in d.log()
+
+
+# ---- The admin API protects itself ------------------------------------------
+
+
+def test_admin_api_caps_connections_and_closes_idle_ones(deployment):
+    d = deployment()
+    d.start()
+    s = d.server()
+    address = (s["host"], s["admin"])
+    held = [socket.create_connection(address, timeout=5) for _ in range(64)]
+    try:
+        # One more: closed at once, unread.
+        with socket.create_connection(address, timeout=5) as extra:
+            extra.settimeout(3)
+            assert extra.recv(1) == b""
+        assert answers(s, "www.shop.example.") == PRIMARY  # DNS is unaffected
+    finally:
+        for c in held:
+            c.close()
+    wait_until(lambda: d.tandem("status").returncode == 0, timeout=10,
+               what="the admin API to serve again")
+    # A connection that sends no request is closed after the request timeout.
+    with socket.create_connection(address, timeout=5) as idle:
+        idle.settimeout(15)
+        started = time.monotonic()
+        assert idle.recv(1) == b""
+        assert time.monotonic() - started < 10
+    # Unauthenticated callers are still refused, and change nothing.
+    req = urllib.request.Request(f"http://{s['host']}:{s['admin']}/v1/route", method="POST",
+                                 data=b'{"set":"us-east-1","control":"out","to":"ns1"}')
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(req, timeout=5)
+    assert e.value.code in (401, 403)
+    assert answers(s, "www.shop.example.") == PRIMARY
