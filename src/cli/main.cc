@@ -8,6 +8,7 @@
 
 #include "cli/dns_command.h"
 #include "cli/node_command.h"
+#include "cli/probe_command.h"
 #include "cli/verify_command.h"
 
 int main(int argc, char** argv) {
@@ -34,6 +35,10 @@ int main(int argc, char** argv) {
   CLI::App* route = app.add_subcommand(
       "route", "Take an answer set out of every record, force it in, or hand it back (auto)");
   tandem::cli::AddRouteFlags(route, &route_flags);
+  tandem::cli::ProbeFlags probe_flags;
+  CLI::App* probe = app.add_subcommand(
+      "probe", "Serve GET /health from live checks of an app and a DynamoDB table");
+  tandem::cli::AddProbeFlags(probe, &probe_flags);
   std::string log_level = "info";
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
@@ -44,5 +49,6 @@ int main(int argc, char** argv) {
   if (dns->parsed()) return tandem::cli::RunDns(dns_flags);
   if (status->parsed()) return tandem::cli::RunStatus(status_flags);
   if (route->parsed()) return tandem::cli::RunRoute(route_flags);
+  if (probe->parsed()) return tandem::cli::RunProbe(probe_flags);
   return 1;
 }
