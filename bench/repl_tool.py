@@ -279,9 +279,12 @@ def cmd_report(a):
     thr = [r for r in rows if r["phase"] == "throughput"]
     lag = [r for r in rows if r["phase"] == "lag"]
     cat = [r for r in rows if r["phase"] == "catchup"]
+    meta = next((r for r in rows if r["phase"] == "meta"), {})
     if thr:
+        layout = ("each region on a core of its own: origin + loadgen on CPU 0, peer + relays "
+                  "on CPU 1" if meta.get("pinned") else "all processes share every core")
         print("\n(a) PutItem 1 KB at the origin, 16 connections: replication off (local table) "
-              "vs on (global table, one peer)\n")
+              f"vs on (global table, one peer); {layout}\n")
         print("| round | replication | ops/s | p50 ms | p99 ms | errors | origin CPU s "
               "(us/write) | peer CPU s (us/write) | relay CPU s | loadgen CPU s | "
               "pending at end |")

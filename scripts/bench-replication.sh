@@ -10,6 +10,9 @@
 #
 # (a) PutItem 1 KB at the origin, 16 connections: replication off (a table
 #     only the origin holds) vs on (a global table), alternating, same run.
+#     With --pin (the default on 2+ cores) each region gets a core of its
+#     own, as if on its own machine: the origin and its clients (loadgen) on
+#     CPU 0, the peer and the relays on CPU 1. --no-pin lets all share all.
 # (b) Replication lag at fixed write rates (open-loop PutItem, --rates) for
 #     each RTT (--rtts): p50/p99 from the delta of the peer's
 #     tandem_replication_latency_ms histogram over the measured run,
@@ -33,6 +36,7 @@ RATE_CONNECTIONS=32
 CATCHUP_ITEMS=1000000
 CATCHUP_RTTS="0 40"
 PHASES="throughput lag catchup"
+PIN=$([ "$(nproc)" -ge 2 ] && echo 1 || echo 0)
 JOBS=1
 BASE_PORT=18300
 OUT="$ROOT/build-bench/bench-replication"
@@ -51,6 +55,7 @@ options:
   --catchup-items N     backlog for (c) (default $CATCHUP_ITEMS)
   --catchup-rtts "LIST" round trips in ms for (c) (default "$CATCHUP_RTTS")
   --phases "LIST"       subset of: throughput lag catchup (default all)
+  --pin | --no-pin      a core per region in (a) (default: --pin on 2+ cores)
   --jobs N              build parallelism (default 1: the machine is shared)
   --port N              first of 4 loopback ports (default $BASE_PORT)
   --out DIR             results and data (default build-bench/bench-replication)
@@ -69,6 +74,8 @@ while [ $# -gt 0 ]; do
     --catchup-items) CATCHUP_ITEMS="$2"; shift ;;
     --catchup-rtts) CATCHUP_RTTS="$2"; shift ;;
     --phases) PHASES="$2"; shift ;;
+    --pin) PIN=1 ;;
+    --no-pin) PIN=0 ;;
     --jobs) JOBS="$2"; shift ;;
     --port) BASE_PORT="$2"; shift ;;
     --out) OUT="$2"; shift ;;
@@ -195,8 +202,9 @@ secs() { awk -v a="$1" -v b="$2" -v t="$TICKS" 'BEGIN {printf "%.2f", (b - a) / 
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", b - a}'; }
 
+LG_CPUS=""  # set: loadgen runs on these CPUs only
 lg() {  # lg ARGS...: one loadgen run against the origin, its JSON line on stdout
-  "$LOADGEN" --endpoint "$ORIGIN_HOST:$ORIGIN_PORT" --region "$ORIGIN" --key "$KEY" \
+  ${LG_CPUS:+taskset -c "$LG_CPUS"} "$LOADGEN" --endpoint "$ORIGIN_HOST:$ORIGIN_PORT" --region "$ORIGIN" --key "$KEY" \
     --secret "$SECRET" --threads 2 "$@"
 }
 
@@ -206,7 +214,7 @@ drain() {  # drain: wait until the origin has nothing pending for the peer; seco
 
 # --- start -------------------------------------------------------------------
 log "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "{\"phase\":\"meta\",\"commit\":\"$(git rev-parse --short HEAD 2>/dev/null || echo unknown)\",\"dirty\":$(git status --porcelain 2>/dev/null | grep -q . && echo true || echo false),\"nproc\":$(nproc),\"loadavg_start\":\"$(cut -d' ' -f1-3 /proc/loadavg)\",\"duration_s\":$DURATION}" >>"$RESULTS"
+echo "{\"phase\":\"meta\",\"pinned\":$PIN,\"commit\":\"$(git rev-parse --short HEAD 2>/dev/null || echo unknown)\",\"dirty\":$(git status --porcelain 2>/dev/null | grep -q . && echo true || echo false),\"nproc\":$(nproc),\"loadavg_start\":\"$(cut -d' ' -f1-3 /proc/loadavg)\",\"duration_s\":$DURATION}" >>"$RESULTS"
 start_relays 0
 start_node "$ORIGIN"
 start_node "$PEER"
@@ -218,9 +226,21 @@ for rtt in $CATCHUP_RTTS; do GLOBALS+=(--global "bench_catchup_$rtt"); done
   "${GLOBALS[@]}" --local bench_local >/dev/null
 log "nodes up, tables ready: bench_local (origin only), bench_kv and bench_catchup_* (global)"
 
+pin() {  # pin CPUS NAME...: move every thread of the named processes to CPUS
+  local cpus=$1 name
+  shift
+  for name in "$@"; do taskset -a -p -c "$cpus" "${PIDS[$name]}" >/dev/null; done
+}
+
 # --- (a) throughput, replication off vs on ------------------------------------
 if has_phase throughput; then
   start_relays 0
+  if [ "$PIN" = 1 ]; then
+    pin 0 "$ORIGIN"
+    pin 1 "$PEER" relay-to-peer relay-to-origin
+    LG_CPUS=0
+    log "(a) pinned: $ORIGIN and loadgen on CPU 0, $PEER and relays on CPU 1"
+  fi
   for round in $(seq 1 "$ROUNDS"); do
     for mode in off on; do
       table=bench_local
@@ -235,6 +255,11 @@ if has_phase throughput; then
       log "(a) round $round replication $mode: $line; pending at end $backlog, drained in ${drain_s}s"
     done
   done
+  if [ "$PIN" = 1 ]; then
+    all="0-$(($(nproc) - 1))"
+    pin "$all" "$ORIGIN" "$PEER" relay-to-peer relay-to-origin
+    LG_CPUS=""
+  fi
 fi
 
 # --- (b) lag at fixed rates and RTTs ------------------------------------------
