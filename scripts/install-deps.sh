@@ -20,6 +20,9 @@ PACKAGES=(
   iproute2 nftables faketime
   # DNS tests: dig, kdig, dnspython; Knot DNS for the differential test
   bind9-dnsutils knot-dnsutils python3-dnspython knot
+  # tandem control: leader election through etcd's v3 JSON gateway (tested
+  # with a real etcd started by the tests)
+  etcd-server
 )
 if [ "${TANDEM_WITH_BENCH:-0}" = 1 ]; then
   PACKAGES+=(libbenchmark-dev wrk dnsperf gdnsd)
