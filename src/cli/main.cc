@@ -6,9 +6,11 @@
 #include <filesystem>
 #include <iostream>
 
+#include "cli/control_command.h"
 #include "cli/dns_command.h"
 #include "cli/node_command.h"
 #include "cli/probe_command.h"
+#include "cli/up_command.h"
 #include "cli/verify_command.h"
 
 int main(int argc, char** argv) {
@@ -39,6 +41,15 @@ int main(int argc, char** argv) {
   CLI::App* probe = app.add_subcommand(
       "probe", "Serve GET /health from live checks of an app and a DynamoDB table");
   tandem::cli::AddProbeFlags(probe, &probe_flags);
+  tandem::cli::UpFlags up_flags;
+  CLI::App* up = app.add_subcommand(
+      "up", "Run the whole system on this machine: 2 or 3 regions, their probes and DNS servers");
+  tandem::cli::AddUpFlags(up, &up_flags);
+  tandem::cli::ControlFlags control_flags;
+  CLI::App* control = app.add_subcommand(
+      "control",
+      "Alarms on health and replication lag, gated failover/failback, hooks (CloudWatch + Lambda)");
+  tandem::cli::AddControlFlags(control, &control_flags);
   std::string log_level = "info";
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
@@ -50,5 +61,7 @@ int main(int argc, char** argv) {
   if (status->parsed()) return tandem::cli::RunStatus(status_flags);
   if (route->parsed()) return tandem::cli::RunRoute(route_flags);
   if (probe->parsed()) return tandem::cli::RunProbe(probe_flags);
+  if (up->parsed()) return tandem::cli::RunUp(up_flags);
+  if (control->parsed()) return tandem::cli::RunControl(control_flags);
   return 1;
 }
