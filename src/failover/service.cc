@@ -347,6 +347,21 @@ void DnsService::Impl::PeerLoop(PeerLink* peer) {
                            std::min(beat, std::chrono::milliseconds(1000)));
     bool ok = response.ok() && response->status == 200;
     lock.lock();
+    // A peer whose admin port refuses connections is not running: its last
+    // observations describe nothing any more. They stop counting now rather
+    // than when they go stale, so a checker that died with its region (or
+    // crashed) does not hold traffic on that region for a stale window. A
+    // peer that is merely unreachable (packets dropped) still goes stale.
+    if (!response.ok() &&
+        response.status().message().find("Connection refused") != std::string::npos &&
+        peer->view.has_value()) {
+      spdlog::warn(
+          "checker {} is not running (connection refused): its observations no "
+          "longer count",
+          peer->server.name);
+      peer->view.reset();
+      RecomputeLocked();
+    }
     if (ok != peer->reachable) {
       if (ok) {
         spdlog::info("checker {} is reachable", peer->server.name);
