@@ -9,7 +9,10 @@
 #include <ctime>
 #include <iostream>
 
+#include "cli/status_control.h"
+#include "config/control_config.h"
 #include "config/dns_config.h"
+#include "config/toml_reader.h"
 #include "failover/controls.h"
 #include "failover/service.h"
 #include "replication/peer_auth.h"
@@ -19,6 +22,7 @@ namespace tandem::cli {
 namespace {
 
 constexpr auto kAdminTimeout = std::chrono::milliseconds(3000);
+constexpr size_t kAuditLines = 5;  // the controller's latest decisions shown
 
 struct AdminTarget {
   std::string name;
@@ -141,6 +145,26 @@ void PrintStatus(const std::vector<std::pair<std::string, std::string>>& reachab
   }
 }
 
+// The controller's section (status_control.h), when the file configures one
+// or its audit log exists. It reads the log, not the dns servers, so it is
+// shown also when none of them answers.
+void PrintController(const std::string& config_path) {
+  auto c = config::LoadControlConfig(config_path);
+  if (!c.ok()) {
+    // A file the dns servers accept may still be refused by the controller's
+    // reader; that is news only when the file has sections for the controller.
+    auto text = config::ReadConfigFile(config_path);
+    if (text.ok() && MentionsController(*text)) {
+      std::printf("\nController\n  its sections cannot be read: %s\n",
+                  c.status().message().c_str());
+    }
+    return;
+  }
+  if (!HasController(*c)) return;
+  std::printf("\n%s",
+              FormatControllerView(ReadControllerView(*c, kAuditLines), config_path).c_str());
+}
+
 }  // namespace
 
 void AddDnsFlags(CLI::App* app, DnsFlags* flags) {
@@ -228,9 +252,11 @@ int RunStatus(const StatusFlags& flags) {
   if (!first) {
     for (const auto& [name, state] : reachability)
       std::printf("%s: %s\n", name.c_str(), state.c_str());
+    PrintController(flags.config);
     return 1;
   }
   PrintStatus(reachability, *first);
+  PrintController(flags.config);
   return 0;
 }
 

@@ -22,7 +22,11 @@ struct StatusFlags {
 };
 void AddStatusFlags(CLI::App* app, StatusFlags* flags);
 // Prints health checks with every checker's observation, each record's
-// current answer and the routing controls. Exit 1 when no server answers.
+// current answer and the routing controls; then, when the file configures
+// `tandem control` (or its audit log exists), each failover pair's phase,
+// each alarm's state and the latest lines of its audit log
+// (status_control.h). Exit 1 when no server answers. --json prints the
+// servers' status only.
 int RunStatus(const StatusFlags& flags);
 
 struct RouteFlags {

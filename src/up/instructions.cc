@@ -14,6 +14,13 @@ std::string CliTarget(const TopologyOptions& o, size_t i) {
   return " --region " + o.regions[i].name + " --endpoint-url " + NodeUrl(o, i);
 }
 
+// "10 s", "1.5 s".
+std::string Seconds(std::chrono::milliseconds d) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%g s", static_cast<double>(d.count()) / 1000.0);
+  return buf;
+}
+
 std::string WithoutDot(const std::string& name) {
   return !name.empty() && name.back() == '.' ? name.substr(0, name.size() - 1) : name;
 }
@@ -81,6 +88,18 @@ std::string ReadyText(const TopologyOptions& o, const std::string& tandem) {
   t += "  " + bin + " status --config " + config + "\n";
   t += "  " + bin + " route out " + o.regions[0].name + " --config " + config +
        "    # and back: route auto\n";
+  t += "\nFailover automation (tandem control, in no region):\n\n";
+  if (o.regions.size() > 1) {
+    t += "  " + WithoutDot(FailoverName(o)) + " moves to " + o.regions[1].name + " when " +
+         o.regions[0].name + " is unhealthy in " + std::to_string(o.alarm_datapoints) + " of " +
+         std::to_string(o.alarm_evaluation_periods) + " alarm periods of " +
+         Seconds(o.alarm_period) + "\n  and " + o.regions[1].name +
+         " is healthy; it moves back once " + o.regions[0].name +
+         " has been healthy and caught up for " + Seconds(o.hold_down) + ".\n";
+  }
+  t += "  tail -f " + ShellQuote(layout.audit_log) + "    # every decision, with its inputs\n";
+  t += "  " + bin + " status --config " + config + "    # shows its latest decisions\n";
+  t += "  cat " + ShellQuote(layout.hooks_log) + "    # the events its hook \"log\" received\n";
   t += "\nLogs: " + ShellQuote(layout.logs) + "/. Ctrl-C stops everything.\n";
   return t;
 }

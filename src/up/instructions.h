@@ -1,7 +1,8 @@
 // What `tandem up` prints once everything is ready: where each region's
 // processes serve, and ready-to-paste commands — the seed's AWS CLI recipe
 // (create-table in each region, create-global-table, describe-global-table)
-// pointed at the local nodes, dig against the DNS servers, tandem status.
+// pointed at the local nodes, dig against the DNS servers, tandem status; the
+// controller's failover pair, its audit log and hooks log.
 //
 // Pure functions; thread-safe.
 #pragma once

@@ -8,6 +8,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 
 #include "probe/http_client.h"
 #include "probe/url.h"
@@ -109,7 +111,32 @@ Status CheckDns(const ReadyCheck& c, std::chrono::milliseconds timeout) {
   }
 }
 
+Status CheckFile(const ReadyCheck& c) {
+  std::error_code ec;
+  const uintmax_t size = std::filesystem::file_size(c.file, ec);
+  if (ec) return Status::Unavailable("no file yet (" + ec.message() + ")");
+  const uint64_t from = size < c.file_from ? 0 : c.file_from;
+  std::ifstream in(c.file, std::ios::binary);
+  if (!in) return Status::Unavailable("cannot open it: " + std::string(std::strerror(errno)));
+  in.seekg(static_cast<std::streamoff>(from));
+  char buf[4096];
+  while (in.read(buf, sizeof(buf)) || in.gcount() > 0) {
+    if (std::memchr(buf, '\n', static_cast<size_t>(in.gcount())) != nullptr) return Status::OK();
+  }
+  return Status::Unavailable("no new line yet (" + std::to_string(size) + " bytes)");
+}
+
 }  // namespace
+
+ReadyCheck NewLineIn(const std::string& path) {
+  ReadyCheck c;
+  c.kind = ReadyCheck::Kind::kFile;
+  c.file = path;
+  std::error_code ec;
+  const uintmax_t size = std::filesystem::file_size(path, ec);
+  c.file_from = ec ? 0 : static_cast<uint64_t>(size);
+  return c;
+}
 
 std::string Endpoint::ToString() const {
   return HostForUrl(host) + ":" + std::to_string(port) + (udp ? "/udp" : "");
@@ -123,6 +150,8 @@ std::string ReadyCheck::Describe() const {
       return "GET http://" + endpoint.ToString() + path;
     case Kind::kDns:
       return "A " + dns_name + " @" + endpoint.ToString();
+    case Kind::kFile:
+      return "a new line in " + file;
   }
   return "?";
 }
@@ -135,6 +164,8 @@ Status CheckReady(const ReadyCheck& check, std::chrono::milliseconds timeout) {
       return CheckHttp(check, timeout);
     case ReadyCheck::Kind::kDns:
       return CheckDns(check, timeout);
+    case ReadyCheck::Kind::kFile:
+      return CheckFile(check);
   }
   return Status::Internal("unknown readiness check");
 }

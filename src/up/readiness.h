@@ -5,6 +5,9 @@
 //          holds body_contains) — a node's or a probe's /health
 //   kDns   an A query for dns_name over UDP to host:port is answered NOERROR
 //          with at least one answer — a tandem dns server
+//   kFile  the file at `file` holds a complete line (one ending in '\n')
+//          beyond its first `file_from` bytes — `tandem control`'s audit
+//          log, which gets a line once the controller has polled and leads
 //
 // Thread-safety: pure functions over their arguments, safe from any thread.
 #pragma once
@@ -26,19 +29,29 @@ struct Endpoint {
 };
 
 struct ReadyCheck {
-  enum class Kind { kNone, kHttp, kDns } kind = Kind::kNone;
+  enum class Kind { kNone, kHttp, kDns, kFile } kind = Kind::kNone;
   Endpoint endpoint;
   std::string path = "/health";  // kHttp
   std::string body_contains;     // kHttp, optional
   std::string dns_name;          // kDns, absolute
+  std::string file;              // kFile, absolute
+  // kFile: the bytes already there, whose lines do not count. A file now
+  // shorter than this (rotated, removed) counts from its start.
+  uint64_t file_from = 0;
 
-  // "GET http://127.0.0.1:8000/health", "A www.shop.example. @127.0.0.1:5353".
+  // "GET http://127.0.0.1:8000/health", "A www.shop.example. @127.0.0.1:5353",
+  // "a new line in /dir/control-audit.jsonl".
   std::string Describe() const;
 };
 
+// A kFile check of `path` that counts only lines written after this call
+// (file_from is the file's size now; 0 when it does not exist).
+ReadyCheck NewLineIn(const std::string& path);
+
 // OK when ready; otherwise Unavailable with why not ("HTTP 503: {...}",
 // "cannot connect to 127.0.0.1:8000: Connection refused", "no answer within
-// 500 ms", "NXDOMAIN"). Returns within about `timeout`. kNone is always OK.
+// 500 ms", "NXDOMAIN", "no new line yet (412 bytes)"). Returns within about `timeout`. kNone is
+// always OK.
 Status CheckReady(const ReadyCheck& check, std::chrono::milliseconds timeout);
 
 // OK when `endpoint` can be bound now; FailedPrecondition "127.0.0.1:8000 is

@@ -6,6 +6,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
 #include <thread>
 
 namespace tandem::up {
@@ -161,6 +163,42 @@ TEST(ReadinessTest, CheckFreeSeesPortsInUse) {
   }
   EXPECT_TRUE(CheckFree({"127.0.0.1", free_port}).ok());
   EXPECT_EQ(CheckFree({"localhost", 80}).code(), Status::Code::kInvalidArgument);
+}
+
+void Append(const std::string& path, const std::string& text) {
+  std::ofstream(path, std::ios::app | std::ios::binary) << text;
+}
+
+// The controller's readiness: a whole line appended after the check was
+// made, so an audit log left by an earlier run does not count.
+TEST(ReadinessTest, FileIsReadyOnANewCompleteLine) {
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("tandem-readiness-" + std::to_string(::getpid()) + ".jsonl"))
+                               .string();
+  std::filesystem::remove(path);
+  ReadyCheck fresh = NewLineIn(path);
+  EXPECT_EQ(fresh.file_from, 0u);
+  EXPECT_EQ(fresh.Describe(), "a new line in " + path);
+  EXPECT_EQ(CheckReady(fresh, milliseconds(100)).code(), Status::Code::kUnavailable);
+
+  Append(path, "{\"event\":\"leadership\"}\n");
+  EXPECT_TRUE(CheckReady(fresh, milliseconds(100)).ok());
+
+  ReadyCheck later = NewLineIn(path);  // an earlier run's line is already there
+  EXPECT_EQ(later.file_from, 23u);
+  EXPECT_FALSE(CheckReady(later, milliseconds(100)).ok());
+  Append(path, "{\"event\":");  // partly written
+  Status st = CheckReady(later, milliseconds(100));
+  EXPECT_FALSE(st.ok());
+  EXPECT_EQ(st.message(), "no new line yet (32 bytes)");
+  Append(path, "\"alarm\"}\n");
+  EXPECT_TRUE(CheckReady(later, milliseconds(100)).ok());
+
+  // Rotated away and started again: counts from the start.
+  std::filesystem::remove(path);
+  Append(path, "x\n");
+  EXPECT_TRUE(CheckReady(later, milliseconds(100)).ok());
+  std::filesystem::remove(path);
 }
 
 }  // namespace

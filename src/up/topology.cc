@@ -97,6 +97,50 @@ void RenderRecords(const TopologyOptions& o, std::string* out) {
   *out += "]\n";
 }
 
+void RenderControl(const TopologyOptions& o, std::string* out) {
+  const Layout layout = LayoutOf(o);
+  auto file = [](const std::string& path) {
+    return Quote(std::filesystem::path(path).filename().string());
+  };
+  *out += "\n# tandem control: alarms on the checks above, failover of " + FailoverName(o) + ",\n";
+  *out += "# hooks. Every decision, with its inputs, goes to the audit log.\n";
+  *out += "[control]\n";
+  *out += "name = \"control\"\n";
+  *out += "poll = " + Quote(Millis(o.control_poll)) + "\n";
+  *out += "request_timeout = " + Quote(Millis(o.control_request_timeout)) + "\n";
+  *out +=
+      "audit_log = " + file(layout.audit_log) + "   # tail -f it; tandem status shows the latest\n";
+  *out += "state_file = " + file(layout.state_file) + "\n";
+  for (size_t i = 0; i < o.regions.size(); ++i) {
+    *out += "\n[[alarm]]\n";
+    *out += "name = " + Quote(AlarmName(o, i)) + "\n";
+    *out += "health_check = " + Quote(o.regions[i].name) + "\n";
+    *out += "period = " + Quote(Millis(o.alarm_period)) + "\n";
+    *out += "evaluation_periods = " + std::to_string(o.alarm_evaluation_periods) + "\n";
+    *out += "datapoints_to_alarm = " + std::to_string(o.alarm_datapoints) + "\n";
+    *out += "treat_missing_data = \"missing\"\n";
+  }
+  if (o.regions.size() >= 2) {
+    *out += "\n# The seed's Lambda: fail over only to a healthy secondary; fail back only\n";
+    *out += "# to a primary that is healthy and caught up, held so for hold_down.\n";
+    *out += "[[failover]]\n";
+    *out += "primary = " + Quote(o.regions[0].name) + "\n";
+    *out += "secondary = " + Quote(o.regions[1].name) + "\n";
+    *out += "primary_alarm = " + Quote(AlarmName(o, 0)) + "\n";
+    *out += "secondary_alarm = " + Quote(AlarmName(o, 1)) + "\n";
+    *out += "primary_node = " + Quote(NodeUrl(o, 0)) + "   # the node itself: is it caught up?\n";
+    *out += "hold_down = " + Quote(Millis(o.hold_down)) + "\n";
+  }
+  const std::string hooks_log = std::filesystem::path(layout.hooks_log).filename().string();
+  *out += "\n# Every event as one JSON line in " + hooks_log +
+          ": a program hook reads the event on stdin.\n";
+  *out += "[[hook]]\n";
+  *out += "name = \"log\"\n";
+  *out += "command = [\"sh\", \"-c\", " +
+          Quote("cat >> " + hooks_log + " && echo >> " + hooks_log) + "]\n";
+  *out += "timeout = \"5s\"\n";
+}
+
 }  // namespace
 
 std::vector<RegionSpec> LoopbackRegions(int n) {
@@ -129,6 +173,11 @@ Status Validate(const TopologyOptions& o) {
     if (!addresses.insert(r.address).second) {
       return Status::InvalidArgument("address " + r.address + " is given to two regions");
     }
+    if (!r.peer_url.empty() && !r.peer_url.starts_with("http://") &&
+        !r.peer_url.starts_with("https://")) {
+      return Status::InvalidArgument("region " + r.name + ": peer URL '" + r.peer_url +
+                                     "' is not http:// or https://");
+    }
   }
   if (o.probe_port + o.regions.size() - 1 > 65535) {
     return Status::InvalidArgument("the probe ports run past 65535");
@@ -149,17 +198,51 @@ Status Validate(const TopologyOptions& o) {
   if (o.check_timeout >= o.check_interval) {
     return Status::InvalidArgument("the health check timeout must be below its interval");
   }
+  if (o.control_poll < std::chrono::milliseconds(100)) {
+    return Status::InvalidArgument("the controller's poll must be at least 100 ms");
+  }
+  if (o.control_request_timeout <= std::chrono::milliseconds(0) ||
+      o.control_request_timeout > std::chrono::seconds(60)) {
+    return Status::InvalidArgument("the controller's request timeout must be within (0, 60 s]");
+  }
+  if (o.alarm_period < o.control_poll) {
+    return Status::InvalidArgument("the alarm period must be at least the controller's poll");
+  }
+  if (o.alarm_evaluation_periods < 1 || o.alarm_evaluation_periods > 100 ||
+      o.alarm_datapoints < 1 || o.alarm_datapoints > o.alarm_evaluation_periods) {
+    return Status::InvalidArgument("an alarm needs 1 <= datapoints <= evaluation periods <= 100");
+  }
+  if (o.hold_down < std::chrono::milliseconds(0)) {
+    return Status::InvalidArgument("the failback hold-down must not be negative");
+  }
   return Status::OK();
 }
 
 Layout LayoutOf(const TopologyOptions& o) {
   const std::filesystem::path d(o.dir);
-  return {(d / "tandem.toml").string(),     (d / "secret").string(), (d / "credentials").string(),
-          (d / (o.zone + "zone")).string(), (d / "logs").string(),   (d / "data").string()};
+  Layout l;
+  l.config = (d / "tandem.toml").string();
+  l.secret = (d / "secret").string();
+  l.credentials = (d / "credentials").string();
+  l.zone_file = (d / (o.zone + "zone")).string();
+  l.logs = (d / "logs").string();
+  l.data = (d / "data").string();
+  l.audit_log = (d / "control-audit.jsonl").string();
+  l.state_file = (d / "control-state.json").string();
+  l.hooks_log = (d / "hooks.log").string();
+  return l;
 }
 
 std::string NodeUrl(const TopologyOptions& o, size_t i) {
   return "http://" + HostPort(o.regions[i].address, o.node_port);
+}
+
+std::string PeerUrl(const TopologyOptions& o, size_t i) {
+  return o.regions[i].peer_url.empty() ? NodeUrl(o, i) : o.regions[i].peer_url;
+}
+
+std::string AlarmName(const TopologyOptions& o, size_t i) {
+  return o.regions[i].name + "-unhealthy";
 }
 
 std::string FailoverName(const TopologyOptions& o) { return o.failover_label + "." + o.zone; }
@@ -173,6 +256,7 @@ std::string RenderConfig(const TopologyOptions& o) {
   out += "# start of `tandem up`: edits here are lost. Every process reads it:\n";
   out += "#   tandem node --config tandem.toml --region REGION\n";
   out += "#   tandem dns --config tandem.toml --server NAME\n";
+  out += "#   tandem control --config tandem.toml\n";
   out += "#   tandem status --config tandem.toml\n";
   out += "# Relative paths are resolved against this file's directory.\n";
   out += "\n[cluster]\n";
@@ -181,6 +265,9 @@ std::string RenderConfig(const TopologyOptions& o) {
     out += "\n[[node]]\n";
     out += "region = " + Quote(r.name) + "\n";
     out += "listen = " + Quote(HostPort(r.address, o.node_port)) + "\n";
+    if (!r.peer_url.empty()) {
+      out += "url = " + Quote(r.peer_url) + "              # how the other nodes reach it\n";
+    }
     out += "data_dir = " + Quote("data/" + r.name) + "\n";
     out += "credentials = \"credentials\"       # the key pair in AWS_SHARED_CREDENTIALS_FILE\n";
   }
@@ -197,8 +284,7 @@ std::string RenderConfig(const TopologyOptions& o) {
   out += "file = " + Quote(std::filesystem::path(layout.zone_file).filename().string()) + "\n";
   RenderChecks(o, &out);
   RenderRecords(o, &out);
-  // The controller's sections ([control], [[alarm]], [[failover]]) go here
-  // once `tandem control` exists.
+  RenderControl(o, &out);
   return out;
 }
 
@@ -222,6 +308,8 @@ const char* RoleName(Role role) {
       return "probe";
     case Role::kDns:
       return "dns";
+    case Role::kControl:
+      return "control";
   }
   return "?";
 }
@@ -269,8 +357,19 @@ std::vector<ProcessSpec> Processes(const TopologyOptions& o, const std::string& 
                 {r.address, o.dns_port, false},
                 {r.address, o.dns_admin_port, false}};
   }
-  // Stage 3, once it exists: `tandem control --config tandem.toml`, ready
-  // when its status endpoint answers.
+  // The controller has no endpoint to ask: it is ready when its audit log
+  // gets a line from this run, which it writes once it has polled the dns
+  // servers and taken the lead (the "leadership" record).
+  ProcessSpec control;
+  control.role = Role::kControl;
+  control.stage = 3;
+  control.child.name = RoleName(Role::kControl);
+  control.child.program = program;
+  control.child.argv = {program_name, "control", "--config", layout.config};
+  control.child.log_path =
+      (std::filesystem::path(layout.logs) / (control.child.name + ".log")).string();
+  control.ready = NewLineIn(layout.audit_log);
+  out.push_back(std::move(control));
   return out;
 }
 

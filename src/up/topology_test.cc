@@ -7,8 +7,10 @@
 #include <filesystem>
 #include <fstream>
 
+#include "config/control_config.h"
 #include "config/deployment.h"
 #include "config/dns_config.h"
+#include "control/service.h"
 #include "failover/service.h"
 #include "up/workspace.h"
 
@@ -171,12 +173,25 @@ TEST(TopologyTest, ValidateRefusesWhatCannotRun) {
   o = Loopback(2);
   o.regions.clear();
   EXPECT_FALSE(Validate(o).ok());
+  o = Loopback(2);
+  o.regions[1].peer_url = "127.0.0.2:18000";
+  EXPECT_FALSE(Validate(o).ok());
+  o = Loopback(2);
+  o.control_poll = std::chrono::milliseconds(50);
+  o.alarm_period = std::chrono::milliseconds(50);
+  EXPECT_FALSE(Validate(o).ok());
+  o = Loopback(2);
+  o.alarm_period = std::chrono::milliseconds(50);  // under the poll
+  EXPECT_FALSE(Validate(o).ok());
+  o = Loopback(2);
+  o.alarm_datapoints = 4;  // above evaluation_periods
+  EXPECT_FALSE(Validate(o).ok());
 }
 
 TEST(TopologyTest, ProcessesComeInStagesWithTheirChecksAndBinds) {
   const TopologyOptions o = Loopback(2);
   auto p = Processes(o, "/proc/self/exe", "tandem");
-  ASSERT_EQ(p.size(), 6u);
+  ASSERT_EQ(p.size(), 7u);
   EXPECT_EQ(p[0].child.name, "node-us-east-1");
   EXPECT_EQ(p[0].stage, 0);
   EXPECT_EQ(p[0].child.program, "/proc/self/exe");
@@ -207,10 +222,95 @@ TEST(TopologyTest, ProcessesComeInStagesWithTheirChecksAndBinds) {
   EXPECT_EQ(p[5].binds[0].ToString(), "127.0.0.2:5353/udp");
   EXPECT_EQ(p[5].binds[1].ToString(), "127.0.0.2:5353");
   EXPECT_EQ(p[5].binds[2].ToString(), "127.0.0.2:9053");
+
+  EXPECT_EQ(p[6].role, Role::kControl);
+  EXPECT_EQ(p[6].child.name, "control");
+  EXPECT_EQ(p[6].region, "");
+  EXPECT_EQ(p[6].stage, 3);
+  EXPECT_EQ(p[6].child.argv, (std::vector<std::string>{"tandem", "control", "--config",
+                                                       "/srv/tandem-up/tandem.toml"}));
+  EXPECT_EQ(p[6].child.log_path, "/srv/tandem-up/logs/control.log");
+  EXPECT_EQ(p[6].ready.kind, ReadyCheck::Kind::kFile);
+  EXPECT_EQ(p[6].ready.Describe(), "a new line in /srv/tandem-up/control-audit.jsonl");
+  EXPECT_TRUE(p[6].binds.empty());
+  EXPECT_EQ(Processes(Loopback(3), "/proc/self/exe").size(), 10u);
 }
 
-// The files written to a directory are what `tandem dns` itself loads:
-// configuration, secret, zone file and controls, all checked.
+TEST(TopologyTest, RenderedConfigIsAcceptedByTheControllersReader) {
+  const TopologyOptions o = Loopback(3);
+  auto c = config::ParseControlConfig(RenderConfig(o), LayoutOf(o).config);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->control.name, "control");
+  EXPECT_EQ(c->control.poll, std::chrono::milliseconds(100));
+  EXPECT_EQ(c->control.request_timeout, std::chrono::milliseconds(1000));
+  EXPECT_EQ(c->control.audit_log, "/srv/tandem-up/control-audit.jsonl");
+  EXPECT_EQ(c->control.state_file, "/srv/tandem-up/control-state.json");
+  EXPECT_TRUE(c->control.etcd.empty());
+  ASSERT_EQ(c->alarms.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    const auto& a = c->alarms[i];
+    EXPECT_EQ(a.name, o.regions[i].name + "-unhealthy");
+    EXPECT_EQ(a.source, config::AlarmConfig::Source::kHealthCheck);
+    EXPECT_EQ(a.health_check, o.regions[i].name);
+    EXPECT_EQ(a.period, std::chrono::milliseconds(200));
+    EXPECT_EQ(a.evaluation_periods, 3);
+    EXPECT_EQ(a.datapoints_to_alarm, 3);
+    EXPECT_EQ(a.missing, config::MissingData::kMissing);
+  }
+  ASSERT_EQ(c->failovers.size(), 1u);
+  const auto& f = c->failovers[0];
+  EXPECT_EQ(f.primary, "us-east-1");
+  EXPECT_EQ(f.secondary, "eu-west-1");
+  EXPECT_EQ(f.primary_alarm, "us-east-1-unhealthy");
+  EXPECT_EQ(f.secondary_alarm, "eu-west-1-unhealthy");
+  EXPECT_EQ(f.primary_node_url, "http://127.0.0.1:8000");
+  EXPECT_EQ(f.hold_down, std::chrono::milliseconds(10000));
+  ASSERT_EQ(c->hooks.size(), 1u);
+  EXPECT_EQ(c->hooks[0].name, "log");
+  EXPECT_TRUE(c->hooks[0].on.empty());  // every event
+  EXPECT_EQ(c->hooks[0].command,
+            (std::vector<std::string>{"sh", "-c", "cat >> hooks.log && echo >> hooks.log"}));
+  EXPECT_EQ(c->hooks[0].dir, "/srv/tandem-up");
+}
+
+// A drill puts a relay between the regions: peers reach a node at its
+// peer_url, while the failback gate still asks the primary's node itself.
+TEST(TopologyTest, PeerUrlsAndControllerSettingsFlowThrough) {
+  TopologyOptions o = Loopback(2);
+  o.regions[0].peer_url = "http://127.0.0.1:18000";
+  o.control_poll = std::chrono::milliseconds(200);
+  o.alarm_period = std::chrono::milliseconds(400);
+  o.alarm_evaluation_periods = 4;
+  o.alarm_datapoints = 2;
+  o.hold_down = std::chrono::milliseconds(1500);
+  ASSERT_TRUE(Validate(o).ok());
+  EXPECT_EQ(PeerUrl(o, 0), "http://127.0.0.1:18000");
+  EXPECT_EQ(PeerUrl(o, 1), "http://127.0.0.2:8000");
+  const std::string text = RenderConfig(o);
+  auto d = config::ParseDeployment(text, LayoutOf(o).config);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->nodes[0].listen, "127.0.0.1:8000");
+  EXPECT_EQ(d->nodes[0].url, "http://127.0.0.1:18000");
+  EXPECT_EQ(d->nodes[1].url, "http://127.0.0.2:8000");
+  auto c = config::ParseControlConfig(text, LayoutOf(o).config);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->control.poll, std::chrono::milliseconds(200));
+  EXPECT_EQ(c->alarms[0].period, std::chrono::milliseconds(400));
+  EXPECT_EQ(c->alarms[0].evaluation_periods, 4);
+  EXPECT_EQ(c->alarms[0].datapoints_to_alarm, 2);
+  EXPECT_EQ(c->failovers[0].primary_node_url, "http://127.0.0.1:8000");
+  EXPECT_EQ(c->failovers[0].hold_down, std::chrono::milliseconds(1500));
+}
+
+TEST(TopologyTest, OneRegionHasAlarmsButNoFailover) {
+  auto c = config::ParseControlConfig(RenderConfig(Loopback(1)), "/srv/tandem-up/tandem.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->alarms.size(), 1u);
+  EXPECT_TRUE(c->failovers.empty());
+}
+
+// The files written to a directory are what `tandem dns` and `tandem control`
+// themselves load: configuration, secret, zone file, controls, audit log.
 TEST(TopologyTest, TheDnsServiceAcceptsTheWrittenFiles) {
   const std::string dir = (std::filesystem::temp_directory_path() /
                            ("tandem-up-topology-" + std::to_string(::getpid())))
@@ -227,6 +327,8 @@ TEST(TopologyTest, TheDnsServiceAcceptsTheWrittenFiles) {
     auto service = failover::DnsService::Create({layout.config, DnsServerName(i)});
     EXPECT_TRUE(service.ok()) << service.status().ToString();
   }
+  auto control = control::ControlService::Create({.config_path = layout.config});
+  EXPECT_TRUE(control.ok()) << control.status().ToString();
   std::filesystem::remove_all(dir);
 }
 

@@ -12,6 +12,7 @@
 #include <set>
 
 #include "common/clock.h"
+#include "config/control_config.h"
 #include "config/deployment.h"
 #include "config/dns_config.h"
 #include "probe/credentials.h"
@@ -137,6 +138,8 @@ class Runner {
     if (!deployment.ok()) return deployment.status().WithPrefix("internal error: ");
     auto dns = config::ParseDnsConfig(config, layout_.config);
     if (!dns.ok()) return dns.status().WithPrefix("internal error: ");
+    auto control = config::ParseControlConfig(config, layout_.config);
+    if (!control.ok()) return control.status().WithPrefix("internal error: ");
     TANDEM_RETURN_IF_ERROR(WriteFileAtomically(layout_.zone_file, RenderZoneFile(t)));
     TANDEM_RETURN_IF_ERROR(WriteFileAtomically(layout_.config, config));
     std::error_code ec;

@@ -114,6 +114,12 @@ TEST(InstructionsTest, ReadyTextHoldsTheSeedsCommandsAgainstTheLocalNodes) {
            "us-east-1 --endpoint-url http://127.0.0.1:8000\n",
            "dig @127.0.0.1 -p 5353 www.shop.example ",
            "/opt/tandem/tandem status --config /home/me/tandem-up/tandem.toml\n",
+           "www.shop.example moves to eu-west-1 when us-east-1 is unhealthy in 3 of 3 alarm "
+           "periods of 0.2 s\n",
+           "once us-east-1 has been healthy and caught up for 10 s.\n",
+           "tail -f /home/me/tandem-up/control-audit.jsonl ",
+           "/opt/tandem/tandem status --config /home/me/tandem-up/tandem.toml    # shows its "
+           "latest decisions\n",
        }) {
     EXPECT_NE(t.find(expected), std::string::npos) << expected << "\nin:\n" << t;
   }

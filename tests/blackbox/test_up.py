@@ -1,7 +1,8 @@
 """`tandem up`, black box: the whole system on this machine, driven the way a
 user would — the seed's AWS CLI commands (/usr/bin/aws) against the nodes
-it starts, dig and dnspython against its DNS servers, `tandem status`, then
-Ctrl-C (SIGINT).
+it starts, dig and dnspython against its DNS servers, `tandem status` (with
+the controller's section), the controller's alarms, failover and hook when a
+region's health fails, then Ctrl-C (SIGINT).
 
 The issue fixes the addresses (127.0.0.1:8000, 127.0.0.2:8000, DNS on port
 5353, admin 9053, probes 8081-8082), so these tests skip, saying which, when
@@ -10,6 +11,7 @@ condition.
 """
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -152,6 +154,41 @@ def up_dir():
     shutil.rmtree(base, ignore_errors=True)
 
 
+def status(dir):
+    """`tandem status --config DIR/tandem.toml`: (exit code, output)."""
+    r = subprocess.run([TANDEM_BIN, "status", "--config", os.path.join(dir, "tandem.toml")],
+                       capture_output=True, text=True, timeout=30)
+    return r.returncode, r.stdout + r.stderr
+
+
+def status_shows(dir, *patterns):
+    """The status output when it matches every one of `patterns` (regular
+    expressions; runs of spaces match any column padding), else None."""
+    _, out = status(dir)
+    return out if all(re.search(p.replace(" ", " +"), out) for p in patterns) else None
+
+
+def hook_events(dir):
+    """The events the hook `log` of tandem.toml appended to DIR/hooks.log."""
+    path = os.path.join(dir, "hooks.log")
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        text = f.read()
+    # A line still being appended is not an event yet.
+    return [json.loads(line) for line in text.split("\n")[:-1] if line.strip()]
+
+
+def controller_pid(u):
+    """The child running `tandem control --config DIR/tandem.toml`."""
+    for pid in u.children:
+        with open(f"/proc/{pid}/cmdline") as f:
+            argv = f.read().split("\0")
+        if argv[1:4] == ["control", "--config", os.path.join(u.dir, "tandem.toml")]:
+            return pid
+    raise AssertionError(f"no controller among {u.children}:\n{u.output()}")
+
+
 def aws(dir, region, *args, endpoint=None):
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update({"AWS_SHARED_CREDENTIALS_FILE": os.path.join(dir, "credentials"),
@@ -181,14 +218,18 @@ def test_up_runs_the_seed_recipe_and_stops_on_ctrl_c(up_dir):
     assert "dig @127.0.0.1 -p 5353 www.shop.example" in out
     assert f"AWS_SHARED_CREDENTIALS_FILE={u.dir}/credentials" in out
     assert f"status --config {u.dir}/tandem.toml" in out
-    # Six processes of the same binary, each in its own process group.
-    assert len(u.children) == 6, out
+    assert f"tail -f {u.dir}/control-audit.jsonl" in out
+    assert f"control ready (pid {controller_pid(u)}): a new line in {u.dir}/control-audit.jsonl" \
+        in out
+    # Seven processes of the same binary, each in its own process group.
+    assert len(u.children) == 7, out
     for pid in u.children:
         assert os.getpgid(pid) == pid
         assert os.path.realpath(f"/proc/{pid}/exe") == os.path.realpath(TANDEM_BIN)
     for name in ("node-us-east-1", "node-eu-west-1", "probe-us-east-1", "probe-eu-west-1",
-                 "dns-us-east-1", "dns-eu-west-1"):
+                 "dns-us-east-1", "dns-eu-west-1", "control"):
         assert os.path.getsize(os.path.join(u.dir, "logs", name + ".log")) > 0, name
+    assert alive(controller_pid(u))
 
     # The seed's commands, unchanged but for the endpoint.
     for region, host, _ in REGIONS:
@@ -224,10 +265,18 @@ def test_up_runs_the_seed_recipe_and_stops_on_ctrl_c(up_dir):
     dnsutil.wait_answer({"host": "127.0.0.2", "port": 5353}, "all.shop.example.",
                         {"127.0.0.1", "127.0.0.2"}, timeout=30)
 
-    status = subprocess.run([TANDEM_BIN, "status", "--config", os.path.join(u.dir, "tandem.toml")],
-                            capture_output=True, text=True, timeout=30)
-    assert status.returncode == 0, status.stdout + status.stderr
-    assert "www.shop.example." in status.stdout
+    code, out = status(u.dir)
+    assert code == 0, out
+    assert "www.shop.example." in out
+    # The controller's section: its audit log, the pair, the alarms, which
+    # reach OK once the controller has seen three healthy periods.
+    out = wait_until(lambda: status_shows(
+        u.dir, re.escape(f"Controller (audit log {u.dir}/control-audit.jsonl)"),
+        "failover us-east-1 -> eu-west-1 normal",
+        "alarm us-east-1-unhealthy OK", "alarm eu-west-1-unhealthy OK",
+        "latest in the audit log"), timeout=30, interval=0.2,
+        what="tandem status to show the controller with both alarms OK")
+    assert "leadership" in out or "INSUFFICIENT_DATA -> OK" in out, out
 
     u.interrupt()
     out = u.output()
@@ -259,7 +308,8 @@ def test_up_second_start_reuses_data_survives_a_dead_child_and_owns_its_dir(up_d
     assert third.wait_exit() == 2
     assert f"{dir} is in use by another tandem up (pid {second.proc.pid})" in third.output()
 
-    # A child that dies is reported loudly; up and the others keep running.
+    # A child that dies is reported loudly; up and the others keep running;
+    # the controller raises the region's alarm and runs the hook for it.
     probe_pid = next(p for p in second.children
                      if "probe" in open(f"/proc/{p}/cmdline").read() and
                      "127.0.0.2:8082" in open(f"/proc/{p}/cmdline").read())
@@ -271,6 +321,11 @@ def test_up_second_start_reuses_data_survives_a_dead_child_and_owns_its_dir(up_d
     assert "to run it again by hand:" in out
     assert second.proc.poll() is None
     dnsutil.wait_answer(NS1, "www.shop.example.", {"127.0.0.1"}, timeout=30)
+    unhealthy = wait_until(
+        lambda: [e for e in hook_events(dir) if e.get("type") == "region_unhealthy"], timeout=30,
+        interval=0.2, what="the hook to get region_unhealthy for eu-west-1")
+    assert unhealthy[0]["alarm"]["name"] == "eu-west-1-unhealthy", unhealthy
+    assert status_shows(dir, "alarm eu-west-1-unhealthy ALARM"), status(dir)[1]
     second.children.remove(probe_pid)
     second.interrupt()
 
@@ -282,7 +337,7 @@ def test_up_with_three_regions_serves_all_of_them(up_dir):
     if busy:
         pytest.skip("the third region's addresses are in use: " + ", ".join(busy))
     u = up_dir("--regions", "3")
-    assert len(u.children) == 9, u.output()
+    assert len(u.children) == 10, u.output()
     assert "RegionName=us-east-1 RegionName=eu-west-1 RegionName=ap-southeast-1" in u.output()
     # www stays failover between the first two; `all` lists every region.
     dnsutil.wait_answer({"host": "127.0.0.3", "port": 5353}, "www.shop.example.", {"127.0.0.1"},
@@ -298,6 +353,36 @@ def test_up_with_three_regions_serves_all_of_them(up_dir):
                        env=env, capture_output=True, text=True, timeout=60)
     group = {m["RegionName"] for m in ok(r)["GlobalTableDescription"]["ReplicationGroup"]}
     assert group == {"us-east-1", "eu-west-1", "ap-southeast-1"}
+    u.interrupt()
+
+
+def test_up_controller_fails_over_when_the_primary_fails(up_dir):
+    u = up_dir()
+    dnsutil.wait_answer(NS1, "www.shop.example.", {"127.0.0.1"}, timeout=30)
+    wait_until(lambda: status_shows(u.dir, "alarm us-east-1-unhealthy OK",
+                                    "alarm eu-west-1-unhealthy OK"),
+               timeout=30, interval=0.2, what="both alarms OK")
+    # us-east-1's health fails (its probe dies): the controller confirms
+    # eu-west-1 is healthy, routes us-east-1 out and runs the hook.
+    probe_pid = next(p for p in u.children
+                     if "127.0.0.1:8081" in open(f"/proc/{p}/cmdline").read())
+    os.kill(probe_pid, signal.SIGKILL)
+    u.children.remove(probe_pid)
+    failover = wait_until(lambda: [e for e in hook_events(u.dir) if e.get("type") == "failover"],
+                          timeout=30, interval=0.2, what="the hook to get the failover")
+    assert failover[0]["primary"] == "us-east-1" and failover[0]["secondary"] == "eu-west-1"
+    assert failover[0]["routing"] == {"set": "us-east-1", "control": "out", "result": "applied"}
+    dnsutil.wait_answer(NS1, "www.shop.example.", {"127.0.0.2"}, timeout=30)
+    out = status_shows(u.dir, "failover us-east-1 -> eu-west-1 failed_over",
+                       "failover:us-east-1:1", "alarm us-east-1-unhealthy ALARM")
+    assert out, status(u.dir)[1]
+    # The DNS servers hold the controller's control, set by its name.
+    assert re.search(r"us-east-1 +out +set by control ", out), out
+    with open(os.path.join(u.dir, "control-audit.jsonl")) as f:
+        audit = [json.loads(line) for line in f if line.endswith("\n")]
+    decided = [a for a in audit if a["event"] == "failover"]
+    assert len(decided) == 1 and decided[0]["inputs"]["secondary_alarm"]["state"] == "OK", decided
+    assert alive(controller_pid(u))
     u.interrupt()
 
 
