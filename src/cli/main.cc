@@ -8,6 +8,7 @@
 
 #include "cli/control_command.h"
 #include "cli/dns_command.h"
+#include "cli/drill_command.h"
 #include "cli/node_command.h"
 #include "cli/probe_command.h"
 #include "cli/up_command.h"
@@ -50,6 +51,10 @@ int main(int argc, char** argv) {
       "control",
       "Alarms on health and replication lag, gated failover/failback, hooks (CloudWatch + Lambda)");
   tandem::cli::AddControlFlags(control, &control_flags);
+  tandem::cli::DrillFlags drill_flags;
+  CLI::App* drill = app.add_subcommand(
+      "drill", "Disaster-recovery drills on a local topology: faults, measured RTO/RPO, a report");
+  tandem::cli::AddDrillFlags(drill, &drill_flags);
   std::string log_level = "info";
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
@@ -63,5 +68,6 @@ int main(int argc, char** argv) {
   if (probe->parsed()) return tandem::cli::RunProbe(probe_flags);
   if (up->parsed()) return tandem::cli::RunUp(up_flags);
   if (control->parsed()) return tandem::cli::RunControl(control_flags);
+  if (drill->parsed()) return tandem::cli::RunDrill(drill_flags);
   return 1;
 }
