@@ -6,6 +6,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <deque>
 #include <thread>
 #include <vector>
 
@@ -31,6 +32,18 @@ class Session : public std::enable_shared_from_this<Session> {
         request_timeout_(request_timeout),
         open_(std::move(open)) {}
   ~Session() { open_->fetch_sub(1); }
+
+  // On the server's thread only.
+  bool trusted() const { return trusted_; }
+  // Closes the connection to make room; the pending read or write ends and
+  // the session goes.
+  void Displace() {
+    displaced_ = true;
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.socket().close(ignored);
+  }
+  bool displaced() const { return displaced_; }
 
   void Read() {
     parser_.emplace();
@@ -64,6 +77,7 @@ class Session : public std::enable_shared_from_this<Session> {
                    std::string_view(request.target().data(), request.target().size()), headers,
                    request.body()};
     AdminReply reply = (*handler_)(r);
+    trusted_ = trusted_ || reply.trusted;
     response_.emplace(static_cast<http::status>(reply.status), 11);
     response_->set(http::field::content_type, reply.content_type);
     response_->body() = std::move(reply.body);
@@ -96,6 +110,8 @@ class Session : public std::enable_shared_from_this<Session> {
   const AdminServer::Handler* handler_;
   const std::chrono::milliseconds request_timeout_;
   const std::shared_ptr<std::atomic<size_t>> open_;
+  bool trusted_ = false;
+  bool displaced_ = false;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::optional<http::response<http::string_body>> response_;
@@ -112,6 +128,27 @@ struct AdminServer::Impl {
   tcp::acceptor acceptor{io};
   asio::steady_timer retry{io};
   std::thread thread;
+  // Every session accepted, oldest first (the server's thread only).
+  std::deque<std::weak_ptr<Session>> sessions;
+
+  // Closes the oldest live session that is not trusted; false when every
+  // one is trusted.
+  bool DisplaceOldestUntrusted() {
+    for (auto it = sessions.begin(); it != sessions.end();) {
+      auto s = it->lock();
+      if (!s || s->displaced()) {
+        it = sessions.erase(it);
+        continue;
+      }
+      if (!s->trusted()) {
+        s->Displace();
+        sessions.erase(it);
+        return true;
+      }
+      ++it;
+    }
+    return false;
+  }
 
   void Accept() {
     acceptor.async_accept([this](beast::error_code ec, tcp::socket socket) {
@@ -128,14 +165,19 @@ struct AdminServer::Impl {
         });
         return;
       }
-      if (open->load() >= options.max_connections) {
-        // Over the cap: closed at once, before reading a byte.
+      if (open->load() >= options.max_connections && !DisplaceOldestUntrusted()) {
+        // Every slot held by an authenticated caller: closed at once,
+        // before reading a byte.
         beast::error_code ignored;
         socket.close(ignored);
       } else {
+        // (A displaced session is still counted until its handler runs:
+        // the count may pass the cap by the few being displaced.)
         open->fetch_add(1);
-        std::make_shared<Session>(std::move(socket), &handler, options.request_timeout, open)
-            ->Read();
+        auto session =
+            std::make_shared<Session>(std::move(socket), &handler, options.request_timeout, open);
+        sessions.push_back(session);
+        session->Read();
       }
       Accept();
     });

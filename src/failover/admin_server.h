@@ -4,10 +4,16 @@
 // connection by the given handler, which does its own authentication.
 //
 // It protects itself before any handler runs, since anyone may connect: at
-// most `max_connections` are open at once (beyond, a new connection is
-// closed as soon as it is accepted), and a connection must deliver each
-// complete request within `request_timeout` of being ready for it (whether
-// idle between keep-alive requests or trickling bytes), else it is closed.
+// most `max_connections` are open at once, and a connection must deliver
+// each complete request within `request_timeout` of being ready for it
+// (whether idle between keep-alive requests or trickling bytes), else it is
+// closed. A connection becomes trusted once the handler answers one of its
+// requests with AdminReply::trusted (it authenticated the caller). When every
+// slot is taken, a new connection displaces the oldest connection that is
+// not trusted; only when all are trusted is the new one closed at once. So
+// anonymous callers holding slots cannot lock out the checkers, the
+// controller or `tandem route`, and the connections they already hold are
+// never dropped for a newcomer.
 //
 // Thread-safety: Start/Stop from the owner. The handler runs on the server's
 // thread and may be called for several connections one after another.
@@ -37,6 +43,9 @@ struct AdminReply {
   int status = 200;
   std::string body;
   std::string content_type = "application/json";
+  // The handler authenticated the caller: keep this connection over
+  // anonymous ones when slots run out.
+  bool trusted = false;
 };
 
 struct AdminServerOptions {

@@ -37,11 +37,14 @@ bool WaitFor(F done, milliseconds limit = milliseconds(10000)) {
 
 class AdminServerTest : public ::testing::Test {
  protected:
+  // Requests to /trusted stand for authenticated ones.
   void Start(AdminServerOptions options) {
     server_ = std::make_unique<AdminServer>(
         "127.0.0.1:0",
-        [](const AdminRequest&) {
-          return AdminReply{200, R"({"ok":true})"};
+        [](const AdminRequest& r) {
+          AdminReply reply{200, R"({"ok":true})"};
+          reply.trusted = r.target == "/trusted";
+          return reply;
         },
         options);
     ASSERT_TRUE(server_->Start().ok());
@@ -69,24 +72,36 @@ class AdminServerTest : public ::testing::Test {
     }
   }
 
-  // Sends one GET and returns the reply's first line.
-  static std::string Get(tcp::socket& s) {
-    asio::write(s, asio::buffer(std::string("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")));
-    std::string reply(12, '\0');
+  // Sends one GET, reads the whole reply (headers and Content-Length
+  // bytes of body) and returns its first 12 bytes ("HTTP/1.1 200"); "" when
+  // the connection failed.
+  static std::string Get(tcp::socket& s, const std::string& path = "/metrics") {
+    asio::write(s, asio::buffer("GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n"));
+    std::string reply;
     boost::system::error_code ec;
-    asio::read(s, asio::buffer(reply), ec);
-    return ec ? "" : reply;
+    char c;
+    while (reply.find("\r\n\r\n") == std::string::npos) {
+      asio::read(s, asio::buffer(&c, 1), ec);
+      if (ec) return "";
+      reply += c;
+    }
+    const size_t at = reply.find("Content-Length: ");
+    const size_t length = at == std::string::npos ? 0 : std::stoul(reply.substr(at + 16));
+    std::string body(length, '\0');
+    asio::read(s, asio::buffer(body), ec);
+    return ec ? "" : reply.substr(0, 12);
   }
 
   asio::io_context io_;
   std::unique_ptr<AdminServer> server_;
 };
 
-TEST_F(AdminServerTest, ConnectionsOverTheCapAreClosedAtOnce) {
+TEST_F(AdminServerTest, WhenAllSlotsAreTrustedANewConnectionIsClosedAtOnce) {
   Start({.max_connections = 3, .request_timeout = milliseconds(10000)});
   std::vector<tcp::socket> held;
   for (int i = 0; i < 3; ++i) {
     held.push_back(Connect());
+    ASSERT_EQ(Get(held.back(), "/trusted"), "HTTP/1.1 200");
   }
   ASSERT_TRUE(WaitFor([&] { return server_->connections() == 3; }));
   tcp::socket extra = Connect();
@@ -99,6 +114,33 @@ TEST_F(AdminServerTest, ConnectionsOverTheCapAreClosedAtOnce) {
   ASSERT_TRUE(WaitFor([&] { return server_->connections() == 2; }));
   tcp::socket again = Connect();
   EXPECT_EQ(Get(again), "HTTP/1.1 200");
+}
+
+TEST_F(AdminServerTest, AnonymousConnectionsCannotLockOutAuthenticatedCallers) {
+  Start({.max_connections = 3, .request_timeout = milliseconds(10000)});
+  // A checker that authenticated holds one slot; an anonymous caller takes
+  // the other two and sends nothing.
+  tcp::socket checker = Connect();
+  ASSERT_EQ(Get(checker, "/trusted"), "HTTP/1.1 200");
+  tcp::socket idle1 = Connect();
+  ASSERT_TRUE(WaitFor([&] { return server_->connections() == 2; }));
+  tcp::socket idle2 = Connect();
+  ASSERT_TRUE(WaitFor([&] { return server_->connections() == 3; }));
+  // A newcomer (the controller, say) displaces the oldest anonymous one, and
+  // is served.
+  tcp::socket controller = Connect();
+  EXPECT_TRUE(ClosedByServer(idle1, milliseconds(5000)));
+  EXPECT_EQ(Get(controller, "/trusted"), "HTTP/1.1 200");
+  // Another displaces the next anonymous one; the authenticated ones stay.
+  tcp::socket operator_cli = Connect();
+  EXPECT_TRUE(ClosedByServer(idle2, milliseconds(5000)));
+  EXPECT_EQ(Get(operator_cli, "/trusted"), "HTTP/1.1 200");
+  EXPECT_EQ(Get(checker, "/trusted"), "HTTP/1.1 200");
+  EXPECT_EQ(Get(controller), "HTTP/1.1 200");
+  EXPECT_TRUE(WaitFor([&] { return server_->connections() == 3; }));
+  // Now every slot is trusted: the next newcomer is refused.
+  tcp::socket late = Connect();
+  EXPECT_TRUE(ClosedByServer(late, milliseconds(5000)));
 }
 
 TEST_F(AdminServerTest, AConnectionThatSendsNoCompleteRequestIsClosed) {

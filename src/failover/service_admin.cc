@@ -75,23 +75,30 @@ AdminReply DnsService::Impl::HandleAdmin(const AdminRequest& r) {
     spdlog::warn("admin API: refused {} {}: {}", r.method, path, who.status().message());
     return Error(403, who.status().message());
   }
+  AdminReply reply = HandleSigned(*who, r, path);
+  reply.trusted = true;
+  return reply;
+}
+
+AdminReply DnsService::Impl::HandleSigned(const std::string& who, const AdminRequest& r,
+                                          std::string_view path) {
   if (r.method == "POST" && path == kObservationsPath) {
     bool known = false;
     {
       std::lock_guard<std::mutex> lock(mu);
-      for (const auto& p : peers) known = known || p->server.name == *who;
+      for (const auto& p : peers) known = known || p->server.name == who;
     }
     if (!known) {
-      return Error(403, "'" + *who + "' is not another [[dns.server]] of this deployment");
+      return Error(403, "'" + who + "' is not another [[dns.server]] of this deployment");
     }
     if (!AddressedHere(r.body)) {
       return Error(403, "this push is addressed to another server");
     }
-    Absorb(*who, r.body);
+    Absorb(who, r.body);
     return {200, R"({"ok":true})"};
   }
   if (r.method == "GET" && path == kStatusPath) return StatusReply();
-  if (r.method == "POST" && path == kRoutePath) return Route(*who, r);
+  if (r.method == "POST" && path == kRoutePath) return Route(who, r);
   return Error(404, "no such admin call: " + std::string(r.method) + " " + std::string(path));
 }
 

@@ -115,6 +115,9 @@ struct DnsService::Impl {
 
   // service_admin.cc
   AdminReply HandleAdmin(const AdminRequest& request);
+  // A request whose signature verified, from `who`.
+  AdminReply HandleSigned(const std::string& who, const AdminRequest& request,
+                          std::string_view path);
   AdminReply StatusReply() const;
   // POST /v1/route: {"set", "control", "at" (µs, the operator's time),
   // "force", "by", "to", "dry_run" (check only)}.
