@@ -10,9 +10,12 @@
 #include <iostream>
 
 #include "cli/status_control.h"
+#include "cli/status_regions.h"
 #include "config/control_config.h"
+#include "config/deployment.h"
 #include "config/dns_config.h"
 #include "config/toml_reader.h"
+#include "control/http_transport.h"
 #include "failover/controls.h"
 #include "failover/service.h"
 #include "replication/peer_auth.h"
@@ -22,6 +25,7 @@ namespace tandem::cli {
 namespace {
 
 constexpr auto kAdminTimeout = std::chrono::milliseconds(3000);
+constexpr auto kNodeTimeout = std::chrono::milliseconds(1500);  // each node's /health, /metrics
 constexpr size_t kAuditLines = 5;  // the controller's latest decisions shown
 
 struct AdminTarget {
@@ -165,6 +169,16 @@ void PrintController(const std::string& config_path) {
               FormatControllerView(ReadControllerView(*c, kAuditLines), config_path).c_str());
 }
 
+// The regions' section (status_regions.h), when the file has [[node]]s.
+void PrintRegions(const std::string& config_path) {
+  auto d = config::LoadDeployment(config_path);
+  if (!d.ok() || d->nodes.empty()) return;
+  auto transport = control::NewHttpTransport(d->cluster.ca_file);
+  if (!transport.ok()) return;
+  control::HttpNodeSource source(transport->get(), kNodeTimeout);
+  std::printf("\n%s", FormatRegions(ReadRegions(*d, &source)).c_str());
+}
+
 }  // namespace
 
 void AddDnsFlags(CLI::App* app, DnsFlags* flags) {
@@ -252,10 +266,12 @@ int RunStatus(const StatusFlags& flags) {
   if (!first) {
     for (const auto& [name, state] : reachability)
       std::printf("%s: %s\n", name.c_str(), state.c_str());
+    PrintRegions(flags.config);
     PrintController(flags.config);
     return 1;
   }
   PrintStatus(reachability, *first);
+  PrintRegions(flags.config);
   PrintController(flags.config);
   return 0;
 }

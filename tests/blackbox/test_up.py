@@ -268,6 +268,11 @@ def test_up_runs_the_seed_recipe_and_stops_on_ctrl_c(up_dir):
     code, out = status(u.dir)
     assert code == 0, out
     assert "www.shop.example." in out
+    # The regions' section: each node ready, with its replication backlog.
+    out = wait_until(lambda: status_shows(
+        u.dir, r"Regions\n", r"us-east-1 http://127\.0\.0\.1:8000 ready replication backlog \d+",
+        r"eu-west-1 http://127\.0\.0\.2:8000 ready replication backlog \d+"),
+        timeout=30, interval=0.2, what="tandem status to show both regions ready")
     # The controller's section: its audit log, the pair, the alarms, which
     # reach OK once the controller has seen three healthy periods.
     out = wait_until(lambda: status_shows(
