@@ -492,9 +492,25 @@ Status DnsService::Reload() {
                   loaded.status().message());
     return loaded.status();
   }
-  if (loaded->self->listen != s.loaded.self->listen ||
-      loaded->self->admin != s.loaded.self->admin) {
-    spdlog::warn("listen and admin addresses change only with a restart");
+  // Settings bound at start (sockets, the secret, the controls' file, the
+  // probes' source address) keep their running values until a restart.
+  std::vector<std::string> at_restart;
+  if (loaded->self->listen != s.loaded.self->listen) at_restart.push_back("listen");
+  if (loaded->self->admin != s.loaded.self->admin) at_restart.push_back("admin");
+  if (loaded->self->probe_source != s.loaded.self->probe_source) {
+    at_restart.push_back("probe_source");
+  }
+  if (loaded->config->state_dir != s.loaded.config->state_dir) at_restart.push_back("state_dir");
+  if (loaded->config->secret_file != s.loaded.config->secret_file) {
+    at_restart.push_back("secret_file");
+  } else if (auto secret = replication::LoadSecretFile(loaded->config->secret_file);
+             secret.ok() && *secret != s.secret) {
+    at_restart.push_back("the secret in " + loaded->config->secret_file);
+  }
+  if (!at_restart.empty()) {
+    std::string names;
+    for (const auto& n : at_restart) names += (names.empty() ? "" : ", ") + n;
+    spdlog::warn("reload: {} changed; the running values stay until a restart", names);
   }
   s.checker->Reconfigure(loaded->config->checks);
   s.StopPeers();

@@ -228,6 +228,24 @@ def test_sighup_reloads_and_keeps_the_old_config_when_the_new_is_invalid(deploym
     assert answers(s, "www.shop.example.") == PRIMARY
 
 
+def test_sighup_names_the_settings_that_wait_for_a_restart(deployment):
+    d = deployment()
+    d.start()
+    s = d.server()
+    with open(os.path.join(d.dir, "secret"), "w") as f:
+        f.write("0123456789abcdef" * 4 + "\n")
+    assert "probe_source" not in d.read()
+    d.rewrite(d.read().replace('name = "ns1"', 'name = "ns1"\nprobe_source = "127.0.0.1"', 1))
+    d.procs["ns1"].send_signal(signal.SIGHUP)
+    wait_until(lambda: "configuration reloaded" in d.log(), timeout=10, what="the reload")
+    assert "reload: probe_source, the secret in" in d.log(), d.log()
+    assert "the running values stay until a restart" in d.log()
+    # The running secret still signs: status (signed with the new file) is
+    # refused, while DNS answers as before.
+    assert d.tandem("status").returncode != 0
+    assert answers(s, "www.shop.example.") == PRIMARY
+
+
 def test_two_checkers_share_observations_and_agree(deployment, regions):
     d = deployment(servers=2)
     d.start("ns1")
