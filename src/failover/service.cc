@@ -129,7 +129,12 @@ StatusOr<Loaded> LoadAll(const std::string& config_path, const std::string& serv
     std::vector<dns::NameServer> ns;
     for (const auto& s : config->servers) {
       TANDEM_ASSIGN_OR_RETURN(std::string host, dns::NameToWire(s.name, z.origin));
-      ns.push_back({std::move(host), HostOf(s.listen)});
+      // Glue is the address the server listens on; a wildcard (0.0.0.0,
+      // ::) names no address anyone could reach, so such a server gets no
+      // glue (the zone file may give its A/AAAA records).
+      std::string address = HostOf(s.listen);
+      if (address == "0.0.0.0" || address == "::") address.clear();
+      ns.push_back({std::move(host), std::move(address)});
     }
     l.zone_name_servers.push_back(std::move(ns));
   }
@@ -221,7 +226,10 @@ void DnsService::Impl::RecomputeLocked() {
   if (!changed) return;
   auto zones_now = BuildZones(loaded, decision.choices);
   if (!zones_now.ok()) {
-    spdlog::error("cannot build the zones: {}", zones_now.status().message());
+    // The answers served stay the previous ones; try again at the next
+    // decision (every heartbeat) rather than only at the next change.
+    spdlog::error("cannot build the zones (retrying): {}", zones_now.status().message());
+    republish = true;
     return;
   }
   zones.Publish(std::move(*zones_now));
