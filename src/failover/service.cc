@@ -276,7 +276,10 @@ std::string DnsService::Impl::ObservationsJson(const std::string& to) const {
         {"healthy", s.healthy}, {"at", s.last.at_micros}, {"reason", s.last.reason}};
   }
   // "to" is signed with the rest: a push cannot be replayed to another server.
-  boost::json::object o{{"server", self_name}, {"to", to}, {"checks", std::move(checks)}};
+  boost::json::object o{{"server", self_name},
+                        {"to", to},
+                        {"sent_at", clock->NowMicros()},
+                        {"checks", std::move(checks)}};
   boost::system::error_code ec;
   o["controls"] = boost::json::parse(ControlsToJson(controls->Entries()), ec);
   return boost::json::serialize(o);
@@ -291,6 +294,14 @@ bool DnsService::Impl::Absorb(const std::string& server, std::string_view body) 
   if (checks == nullptr || !checks->is_object()) return false;
   CheckerView view;
   view.server = server;
+  // The peer dates its observations by its own clock. Moved onto ours by
+  // the difference between when it sent them and when they arrived, their
+  // ages are right whatever the two clocks say (a peer without "sent_at"
+  // is taken at its word).
+  int64_t to_our_clock = 0;
+  if (const auto* sent = o.if_contains("sent_at"); sent != nullptr && sent->is_int64()) {
+    to_our_clock = clock->NowMicros() - sent->as_int64();
+  }
   for (const auto& [name, value] : checks->as_object()) {
     const auto* c = value.if_object();
     if (c == nullptr) return false;
@@ -299,7 +310,7 @@ bool DnsService::Impl::Absorb(const std::string& server, std::string_view body) 
     const auto* reason = c->if_contains("reason");
     if (healthy == nullptr || !healthy->is_bool() || at == nullptr || !at->is_int64()) return false;
     view.checks[std::string(name)] =
-        Observation{healthy->as_bool(), at->as_int64(),
+        Observation{healthy->as_bool(), at->as_int64() + to_our_clock,
                     reason && reason->is_string() ? std::string(reason->as_string()) : ""};
   }
   bool controls_changed = false;

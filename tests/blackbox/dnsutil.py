@@ -133,10 +133,11 @@ class Deployment:
         with open(self.path) as f:
             return f.read()
 
-    def start(self, name="ns1", wait=True):
+    def start(self, name="ns1", wait=True, env=None):
         log = open(os.path.join(self.dir, f"{name}.log"), "ab")
         proc = subprocess.Popen([TANDEM_BIN, "dns", "--config", self.path, "--server", name],
-                                stdout=log, stderr=subprocess.STDOUT)
+                                stdout=log, stderr=subprocess.STDOUT,
+                                env=dict(os.environ, **env) if env else None)
         self.procs[name] = proc
         if wait:
             s = self.server(name)

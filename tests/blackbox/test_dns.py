@@ -375,6 +375,32 @@ def test_multivalue_serves_up_to_eight_healthy_answers(deployment, regions):
                what="8 answers with none healthy")
 
 
+FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
+
+
+@pytest.mark.skipif(not os.path.exists(FAKETIME_LIB), reason="needs libfaketime")
+def test_a_peers_observations_age_by_our_clock_whatever_its_clock_says(deployment):
+    """ns2's wall clock is 40 s behind. Its observations arrive dated by
+    its clock, yet ns1 (and so the controller reading ns1's status) must see
+    them as fresh, seconds old, not 40 s old and stale."""
+    d = deployment(servers=2)
+    d.start("ns1")
+    d.start("ns2", env={"LD_PRELOAD": FAKETIME_LIB, "FAKETIME": "-40s",
+                        "FAKETIME_DONT_FAKE_MONOTONIC": "1"})
+
+    def ns2_seen_by_ns1():
+        st = json.loads(d.tandem("status", "--json").stdout).get("ns1", {})
+        for check in st.get("checks", []):
+            for o in check["observations"]:
+                if o["server"] == "ns2":
+                    return o
+        return None
+
+    seen = wait_until(ns2_seen_by_ns1, timeout=10, what="ns1 to hear from ns2")
+    assert seen["fresh"] is True
+    assert -1.0 <= seen["age_s"] <= 5.0, seen
+
+
 def test_a_checker_cut_off_from_its_peers_decides_alone(deployment, regions):
     """ns1's probes of the primary are dropped. While ns2 reports it healthy
     (1 of 2 is more than 18%) nothing moves; once ns2 is gone, ns1's own
