@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <cstdio>
 #include <filesystem>
+#include <map>
 
 #include "failover/service_impl.h"
 
@@ -13,6 +15,28 @@ std::string HostOf(const std::string& host_port) {
   std::string host = host_port.substr(0, host_port.rfind(':'));
   if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
   return host;
+}
+
+// A fingerprint of what a check observes and how its results are
+// thresholded: checkers share observations of a check only while they hold
+// the same definition of it (during a rolling reload they may not). FNV-1a
+// over every field, so every build computes the same one.
+std::string Fingerprint(const config::HealthCheckConfig& h) {
+  std::string text = std::string(config::CheckTypeName(h.type)) + "\n" + h.ip + "\n" +
+                     std::to_string(h.port) + "\n" + h.path + "\n" + h.host + "\n" +
+                     (h.sni ? "1" : "0") + "\n" + h.search_string + "\n" +
+                     std::to_string(h.interval.count()) + "\n" + std::to_string(h.timeout.count()) +
+                     "\n" + std::to_string(h.failure_threshold) + "\n" + (h.inverted ? "1" : "0") +
+                     (h.disabled ? "1" : "0") + "\n" + std::to_string(h.health_threshold);
+  for (const auto& c : h.children) text += "\n" + c;
+  uint64_t hash = 14695981039346656037ull;
+  for (unsigned char c : text) {
+    hash ^= c;
+    hash *= 1099511628211ull;
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(hash));
+  return hex;
 }
 
 // The zone a record belongs to: the longest origin that holds it.
@@ -270,10 +294,17 @@ void DnsService::Impl::TickerLoop() {
 }
 
 std::string DnsService::Impl::ObservationsJson(const std::string& to) const {
+  std::map<std::string, std::string> definitions;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    for (const auto& h : loaded.config->checks) definitions[h.name] = Fingerprint(h);
+  }
   boost::json::object checks;
   for (const auto& s : checker->States()) {
-    checks[s.name] = boost::json::object{
-        {"healthy", s.healthy}, {"at", s.last.at_micros}, {"reason", s.last.reason}};
+    checks[s.name] = boost::json::object{{"healthy", s.healthy},
+                                         {"at", s.last.at_micros},
+                                         {"reason", s.last.reason},
+                                         {"def", definitions[s.name]}};
   }
   // "to" is signed with the rest: a push cannot be replayed to another server.
   boost::json::object o{{"server", self_name},
@@ -302,6 +333,11 @@ bool DnsService::Impl::Absorb(const std::string& server, std::string_view body) 
   if (const auto* sent = o.if_contains("sent_at"); sent != nullptr && sent->is_int64()) {
     to_our_clock = clock->NowMicros() - sent->as_int64();
   }
+  std::map<std::string, std::string> definitions;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    for (const auto& h : loaded.config->checks) definitions[h.name] = Fingerprint(h);
+  }
   for (const auto& [name, value] : checks->as_object()) {
     const auto* c = value.if_object();
     if (c == nullptr) return false;
@@ -309,6 +345,14 @@ bool DnsService::Impl::Absorb(const std::string& server, std::string_view body) 
     const auto* at = c->if_contains("at");
     const auto* reason = c->if_contains("reason");
     if (healthy == nullptr || !healthy->is_bool() || at == nullptr || !at->is_int64()) return false;
+    // An observation of another definition of the check (the peer has not
+    // reloaded yet, or has already) says nothing about ours.
+    const auto* def = c->if_contains("def");
+    auto mine = definitions.find(std::string(name));
+    if (def != nullptr && def->is_string() && mine != definitions.end() &&
+        def->as_string() != mine->second) {
+      continue;
+    }
     view.checks[std::string(name)] =
         Observation{healthy->as_bool(), at->as_int64() + to_our_clock,
                     reason && reason->is_string() ? std::string(reason->as_string()) : ""};

@@ -375,6 +375,34 @@ def test_multivalue_serves_up_to_eight_healthy_answers(deployment, regions):
                what="8 answers with none healthy")
 
 
+def test_during_a_rolling_reload_observations_of_another_definition_do_not_count(deployment):
+    """ns2 has reloaded a changed definition of the us-east-1 check; ns1
+    has not yet. Until both hold the same definition, neither counts the
+    other's observations of that check (they observe different things);
+    other checks are shared as before."""
+    d = deployment(servers=2)
+    d.start("ns1")
+    d.start("ns2")
+
+    def ns1_sees_from_ns2():
+        st = json.loads(d.tandem("status", "--json").stdout).get("ns1", {})
+        return {c["name"] for c in st.get("checks", [])
+                for o in c["observations"] if o["server"] == "ns2" and o["fresh"]}
+
+    wait_until(lambda: ns1_sees_from_ns2() == {"us-east-1", "eu-west-1"}, timeout=10,
+               what="ns1 to hear ns2 on both checks")
+    text = d.read()
+    first = text.index('search_string = "ok"')
+    d.rewrite(text[:first] + 'search_string = "status"' + text[first + len('search_string = "ok"'):])
+    d.procs["ns2"].send_signal(signal.SIGHUP)
+    wait_until(lambda: "configuration reloaded" in d.log("ns2"), timeout=10, what="ns2's reload")
+    wait_until(lambda: ns1_sees_from_ns2() == {"eu-west-1"}, timeout=10,
+               what="ns1 to stop counting ns2's us-east-1 observations")
+    d.procs["ns1"].send_signal(signal.SIGHUP)
+    wait_until(lambda: ns1_sees_from_ns2() == {"us-east-1", "eu-west-1"}, timeout=10,
+               what="ns1 to count them again once it has the same definition")
+
+
 FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
 
 
