@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import socket
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -226,6 +227,49 @@ def test_sighup_reloads_and_keeps_the_old_config_when_the_new_is_invalid(deploym
     assert "shop.example.zone:" in d.log()
     assert answers(s, "added.shop.example.") == {"192.0.2.99"}
     assert answers(s, "www.shop.example.") == PRIMARY
+
+
+def test_reloads_under_load_drop_no_query(deployment):
+    """20 SIGHUPs, each changing the zone, while queries keep coming over
+    UDP and TCP: every query is answered, with the record as it was before
+    or after the reload, never an error."""
+    d = deployment()
+    d.start()
+    s = d.server()
+    zone_path = os.path.join(d.dir, "shop.example.zone")
+    with open(zone_path) as f:
+        base = f.read()
+    stop = threading.Event()
+    results = {"udp": 0, "tcp": 0, "bad": []}
+
+    def ask(tcp):
+        kind = "tcp" if tcp else "udp"
+        while not stop.is_set():
+            try:
+                r = query(s, "www.shop.example.", tcp=tcp, timeout=2.0)
+                if r.rcode() != 0 or not r.answer:
+                    results["bad"].append((kind, r.rcode(), len(r.answer)))
+                results[kind] += 1
+            except Exception as e:  # a timeout or a refused connection: a dropped query
+                results["bad"].append((kind, repr(e)))
+
+    threads = [threading.Thread(target=ask, args=(tcp,)) for tcp in (False, False, True)]
+    for t in threads:
+        t.start()
+    try:
+        for i in range(20):
+            with open(zone_path, "w") as f:
+                f.write(base + f"gen{i}   IN A    192.0.2.{i + 1}\n")
+            d.procs["ns1"].send_signal(signal.SIGHUP)
+            wait_until(lambda: d.log().count("configuration reloaded") >= i + 1, timeout=10,
+                       what=f"reload {i + 1}")
+            assert answers(s, f"gen{i}.shop.example.") == {f"192.0.2.{i + 1}"}
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=10)
+    assert results["bad"] == []
+    assert results["udp"] > 100 and results["tcp"] > 10, results
 
 
 def test_sighup_names_the_settings_that_wait_for_a_restart(deployment):
