@@ -26,7 +26,9 @@ struct Query {
   // The question's bytes (name, type, class) start at offset 12; 0 when the
   // question did not parse (nothing to echo).
   size_t question_size = 0;
-  std::array<uint8_t, kMaxNameLength> qname{};  // lower case, wire
+  // Lower case, wire; only the first qname_size bytes are set (not zeroed
+  // first: this is on every query's path).
+  std::array<uint8_t, kMaxNameLength> qname;
   size_t qname_size = 0;
   uint16_t qtype = 0;
   uint16_t qclass = 0;

@@ -6,6 +6,10 @@
 // (OPT echoed, BADVERS, payload limits), TC when a UDP answer does not fit,
 // name compression, and the query's case kept in the question and owners.
 //
+// A plain query (class IN, opcode QUERY, a name that exists, an answer that
+// does not draw at random and fits) is answered by copying the zone's
+// precompiled answer; everything else takes the general path.
+//
 // Pure and allocation-free on the hot path: safe from any number of threads
 // on the same ZoneSet. Never reads or writes outside the given spans (it is
 // fuzzed).
@@ -18,6 +22,8 @@
 #include "dns/zone.h"
 
 namespace tandem::dns {
+
+struct Query;
 
 enum class Transport { kUdp, kTcp };
 
@@ -32,6 +38,10 @@ struct ResponseInfo {
 
 struct ResponderOptions {
   uint16_t max_udp_payload = 1232;  // the most this server sends over UDP with EDNS
+  // Answer plain queries from the zone's precompiled answers (precompiled.h),
+  // which are byte for byte what the general path writes; off only in tests
+  // that compare the two.
+  bool precompiled = true;
 };
 
 // Per-thread state: a small PRNG for weighted and multivalue picks.
@@ -44,6 +54,11 @@ class Responder {
                  std::span<uint8_t> out, ResponseInfo* info);
 
  private:
+  // The precompiled answer to `query`, or 0 when the general path must answer.
+  size_t RespondPrecompiled(const ZoneSet& zones, const Query& query,
+                            std::span<const uint8_t> packet, size_t limit, std::span<uint8_t> out,
+                            ResponseInfo* info) const;
+
   ResponderOptions options_;
   uint64_t rng_;
 };

@@ -3,7 +3,6 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <spdlog/spdlog.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -130,7 +129,6 @@ struct DnsServer::Impl {
   const SnapshotCell<ZoneSet>* zones;
   DnsMetrics metrics;
   std::atomic<bool> stopping{false};
-  int wake_fd = -1;
   std::vector<int> udp_fds;
   std::vector<std::unique_ptr<UdpWorker>> workers;
   std::vector<std::thread> threads;
@@ -206,16 +204,9 @@ Status DnsServer::Start() {
   std::random_device random;
   const uint64_t seed = (uint64_t{random()} << 32) | random();
   TANDEM_RETURN_IF_ERROR(s.Bind(address, wanted, seed));
-  s.wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (s.wake_fd < 0) {
-    s.CloseUdp();
-    s.tcp.reset();
-    return Status::Unavailable(std::string("eventfd: ") + std::strerror(errno));
-  }
   for (size_t i = 0; i < s.udp_fds.size(); ++i) {
     UdpWorker::Setup setup;
     setup.fd = s.udp_fds[i];
-    setup.wake_fd = s.wake_fd;
     setup.stopping = &s.stopping;
     setup.pktinfo = address.wildcard;
     setup.zones = s.zones;
@@ -240,9 +231,10 @@ void DnsServer::Stop() {
   }
   s.stopped = true;
   s.stopping.store(true, std::memory_order_release);
-  if (s.wake_fd >= 0) {
-    const uint64_t one = 1;
-    (void)!write(s.wake_fd, &one, sizeof one);  // stays readable: wakes every worker
+  for (int fd : s.udp_fds) {
+    // Wakes the worker blocked in recvmmsg (see udp_worker.h); an
+    // unconnected socket reports ENOTCONN but is shut all the same.
+    shutdown(fd, SHUT_RD);
   }
   for (auto& t : s.threads) {
     t.join();
@@ -252,10 +244,6 @@ void DnsServer::Stop() {
     s.tcp->Stop();
   }
   s.CloseUdp();
-  if (s.wake_fd >= 0) {
-    close(s.wake_fd);
-    s.wake_fd = -1;
-  }
 }
 
 uint16_t DnsServer::port() const { return impl_->port; }

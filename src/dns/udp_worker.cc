@@ -1,7 +1,6 @@
 #include "dns/udp_worker.h"
 
 #include <netinet/in.h>
-#include <poll.h>
 #include <spdlog/spdlog.h>
 
 #include <array>
@@ -40,47 +39,39 @@ UdpWorker::UdpWorker(const Setup& setup)
 
 UdpWorker::~UdpWorker() = default;
 
-bool UdpWorker::WaitReadable() {
-  pollfd fds[2] = {{setup_.fd, POLLIN, 0}, {setup_.wake_fd, POLLIN, 0}};
-  while (!setup_.stopping->load(std::memory_order_acquire)) {
-    const int r = poll(fds, 2, -1);
-    if (r > 0 && (fds[0].revents & (POLLIN | POLLERR))) {
-      return true;
-    }
-    if (r < 0 && errno != EINTR) {
-      spdlog::error("dns: poll on UDP socket failed: {}", std::strerror(errno));
-      return false;
-    }
-  }
-  return false;
-}
-
 void UdpWorker::Run() {
   Buffers& b = *buffers_;
-  while (!setup_.stopping->load(std::memory_order_acquire)) {
-    for (size_t i = 0; i < kBatch; ++i) {
-      b.in_iov[i] = {b.in.data() + i * kInSize, kInSize};
-      msghdr& h = b.in_msgs[i].msg_hdr;
-      h = msghdr{};
-      h.msg_name = &b.peers[i];
-      h.msg_namelen = sizeof(sockaddr_storage);
-      h.msg_iov = &b.in_iov[i];
-      h.msg_iovlen = 1;
-      if (setup_.pktinfo) {
-        h.msg_control = b.in_control[i].data();
-        h.msg_controllen = kControlSize;
-      }
+  for (size_t i = 0; i < kBatch; ++i) {
+    b.in_iov[i] = {b.in.data() + i * kInSize, kInSize};
+    msghdr& h = b.in_msgs[i].msg_hdr;
+    h = msghdr{};
+    h.msg_name = &b.peers[i];
+    h.msg_iov = &b.in_iov[i];
+    h.msg_iovlen = 1;
+    if (setup_.pktinfo) {
+      h.msg_control = b.in_control[i].data();
     }
-    const int n = recvmmsg(setup_.fd, b.in_msgs.data(), kBatch, MSG_DONTWAIT, nullptr);
+  }
+  // recvmmsg writes back only the address and control lengths (and flags)
+  // of the headers it filled: reset those, not the whole batch.
+  size_t used = kBatch;
+  while (!setup_.stopping->load(std::memory_order_acquire)) {
+    for (size_t i = 0; i < used; ++i) {
+      msghdr& h = b.in_msgs[i].msg_hdr;
+      h.msg_namelen = sizeof(sockaddr_storage);
+      h.msg_controllen = setup_.pktinfo ? kControlSize : 0;
+    }
+    const int n = recvmmsg(setup_.fd, b.in_msgs.data(), kBatch, MSG_WAITFORONE, nullptr);
     if (n < 0) {
-      if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        if (!WaitReadable()) {
-          return;
-        }
-      } else if (errno != EINTR && errno != ECONNREFUSED) {
+      used = 1;  // a failed call fills nothing, but be safe about the first
+      if (errno != EINTR && errno != ECONNREFUSED && errno != EAGAIN) {
         spdlog::warn("dns: recvmmsg failed: {}", std::strerror(errno));
       }
       continue;
+    }
+    used = static_cast<size_t>(n);
+    if (setup_.stopping->load(std::memory_order_acquire)) {
+      return;  // woken by the shutdown: what it returned is not a query
     }
     const ZoneSet* zones = reader_.Refresh();
     const unsigned count = AnswerBatch(static_cast<unsigned>(n), zones ? *zones : EmptyZones());

@@ -1,15 +1,17 @@
 // UdpWorker: one UDP socket served by one thread (internal to src/dns).
 //
-// Reads batches with recvmmsg (non-blocking; poll() only when the socket is
-// empty, together with a wake-up eventfd for Stop), answers each datagram
+// Reads batches with one blocking recvmmsg (MSG_WAITFORONE: it waits for the
+// first datagram, then takes what else is queued), answers each datagram
 // with its own Responder from the ZoneSet current at the start of the batch,
-// and sends the answers with sendmmsg. Datagrams larger than the receive
-// buffer are dropped and counted. When the socket is bound to a wildcard
-// address, the destination address of each query (IP_PKTINFO /
-// IPV6_PKTINFO) becomes the source of its answer.
+// and sends the answers with sendmmsg: two system calls per batch. Datagrams larger than the
+// receive buffer are dropped and counted. When the socket is bound to a wildcard address, the
+// destination address of each query (IP_PKTINFO / IPV6_PKTINFO) becomes the source of its answer.
 //
-// Thread-safety: Run on one thread; `stopping` and the wake fd are how
-// another thread ends it. Buffers are allocated once, in the constructor.
+// Thread-safety: Run on one thread. Another thread ends it by setting
+// `stopping` and then calling shutdown(fd, SHUT_RD): Linux marks even an
+// unconnected UDP socket shut (the call itself reports ENOTCONN), which wakes
+// a blocked recvmmsg and makes every later one return at once. Buffers are
+// allocated once, in the constructor.
 #pragma once
 
 #include <sys/socket.h>
@@ -29,8 +31,7 @@ namespace tandem::dns {
 class UdpWorker {
  public:
   struct Setup {
-    int fd = -1;       // bound UDP socket (owned by the caller)
-    int wake_fd = -1;  // readable when the worker must look at `stopping`
+    int fd = -1;  // bound, blocking UDP socket (owned by the caller)
     const std::atomic<bool>* stopping = nullptr;
     bool pktinfo = false;  // the socket has IP_PKTINFO / IPV6_RECVPKTINFO on
     const SnapshotCell<ZoneSet>* zones = nullptr;
@@ -44,7 +45,7 @@ class UdpWorker {
   UdpWorker(const UdpWorker&) = delete;
   UdpWorker& operator=(const UdpWorker&) = delete;
 
-  // Serves until `stopping` is set (and the wake fd signalled).
+  // Serves until `stopping` is set (and the socket shut down for reading).
   void Run();
 
   static constexpr size_t kBatch = 64;
@@ -56,7 +57,6 @@ class UdpWorker {
   // Answers the `n` datagrams received; returns how many answers to send.
   unsigned AnswerBatch(unsigned n, const ZoneSet& zones);
   void SendAll(unsigned count);
-  bool WaitReadable();  // false when stopping
 
   Setup setup_;
   Responder responder_;

@@ -8,6 +8,7 @@
 #include <map>
 #include <utility>
 
+#include "dns/precompiled.h"
 #include "dns/wire.h"
 
 namespace tandem::dns {
@@ -32,6 +33,8 @@ const std::vector<RrSet>* Zone::Find(std::string_view name) const {
 }
 
 bool Zone::Exists(std::string_view name) const { return FindNode(name) != nullptr; }
+
+Zone::~Zone() = default;
 
 const Zone* ZoneSet::FindZone(std::string_view qname) const {
   std::string_view suffix = qname;
@@ -118,6 +121,7 @@ class ZoneBuilder {
     TANDEM_RETURN_IF_ERROR(Generate(spec.name_servers, serial));
     TANDEM_RETURN_IF_ERROR(CheckCnames());
     Layout();
+    zone_->precompiled_ = PrecompiledAnswers::Build(*zone_);
     return std::shared_ptr<const Zone>(std::move(zone_));
   }
 

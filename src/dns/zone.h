@@ -21,6 +21,8 @@
 
 namespace tandem::dns {
 
+class PrecompiledAnswers;
+
 // Record types Tandem knows by name (others pass through as numbers).
 inline constexpr uint16_t kTypeA = 1, kTypeNS = 2, kTypeCNAME = 5, kTypeSOA = 6, kTypeMX = 15,
                           kTypeTXT = 16, kTypeAAAA = 28, kTypeSRV = 33, kTypeOPT = 41,
@@ -113,7 +115,9 @@ class Zone {
   // name only as a weighted dynamic set (one is answered). InvalidArgument
   // naming the record (with its line, when it has one). Names in RDATA are
   // lower-cased and duplicate records dropped (RFC 2181 5).
+  // The zone's answers are then also rendered ahead of time (precompiled.h).
   static StatusOr<std::shared_ptr<const Zone>> Build(ZoneSpec spec);
+  ~Zone();
 
   const std::string& origin() const { return origin_; }  // wire
   // The RRsets at `name` (wire, lower case); null when the name has no data
@@ -128,6 +132,15 @@ class Zone {
   // when the name does not exist.
   const Node* FindNode(std::string_view name) const;
   bool has_wildcards() const { return has_wildcards_; }
+  // Calls f(name, node) for every name of the zone, in no particular order.
+  template <class F>
+  void ForEachNode(F&& f) const {
+    for (const auto& [name, node] : nodes_) {
+      f(std::string_view(name), node);
+    }
+  }
+  // The answers rendered when the zone was built.
+  const PrecompiledAnswers& precompiled() const { return *precompiled_; }
 
  private:
   struct NameHash {
@@ -142,6 +155,7 @@ class Zone {
   const RrSet* soa_ = nullptr;
   uint32_t negative_ttl_ = 0;
   bool has_wildcards_ = false;
+  std::unique_ptr<const PrecompiledAnswers> precompiled_;
   friend class ZoneBuilder;
 };
 
