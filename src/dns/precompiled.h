@@ -17,10 +17,12 @@
 // answer for the names that do not exist, whose pointers move with the
 // length of the name; it serves a name when its closest existing ancestor is
 // neither at or below a zone cut (a referral) nor has a wildcard child (a
-// synthesized answer), and when its label just under the origin is not that
-// of a name in the SOA (which the general path would then compress against
-// the question). Answers that draw at random (weighted sets, multivalue sets
-// over 8), are truncated or exceed kMaxBody are left to the general path.
+// synthesized answer), when its label just under the origin is not that of
+// a name in the SOA (which the general path would then compress against the
+// question), and when it has few enough labels that PacketWriter keeps every
+// compression target (64, the SOA's names' labels included). Answers that
+// draw at random (weighted sets, multivalue sets over 8), are truncated or
+// exceed kMaxBody are left to the general path.
 //
 // Rendering costs about 0.7 µs per answer on every zone build (each health
 // change), so zones of more than kMaxNames names are not precompiled: for
