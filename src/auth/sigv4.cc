@@ -397,7 +397,9 @@ StatusOr<SignatureParts> ComputeSignature(const HttpRequestView& request,
   parts.canonical_request = CanonicalRequest(request, signed_headers, Sha256Hex(request.body));
   std::string scope = CredentialScope(day, region, service);
   parts.string_to_sign = StringToSign(*amz_date, scope, parts.canonical_request);
-  Digest key = DeriveSigningKey(credentials.secret_access_key, day, region, service);
+  // A client signs many requests a day with the same key: derive it once.
+  static SigningKeyCache signer_keys;
+  Digest key = signer_keys.Get(credentials.secret_access_key, day, region, service);
   parts.signature =
       HexEncode(HmacSha256(std::string_view(reinterpret_cast<const char*>(key.data()), key.size()),
                            parts.string_to_sign));
