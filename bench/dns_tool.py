@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """Helpers for scripts/bench-dns.sh: free loopback ports, the query mix, the
 regions' /health endpoints, waiting for an answer, comparing the servers'
-answers, parsing dnsperf's output, the failover-time measurement and the
-final report. Needs dnspython (Debian's python3-dnspython, hence
+answers, reading the load generators' output (dnsperf, dnsblast), the
+failover-time measurement and the final report. Needs dnspython (Debian's python3-dnspython, hence
 /usr/bin/python3) for wait-answer, verify and failover.
 
   dns_tool.py ports N                       # N ports free for TCP and UDP on 127.0.0.1/.2
@@ -11,6 +11,8 @@ final report. Needs dnspython (Debian's python3-dnspython, hence
   dns_tool.py wait-answer HOST:PORT NAME VALUE --timeout S
   dns_tool.py verify QUERIES NAME=HOST:PORT ...   # JSON: answer differences
   dns_tool.py dnsperf FILE                  # dnsperf output -> JSON
+  dns_tool.py dnsblast FILE                 # dnsblast output, checked -> JSON
+  dns_tool.py summary GENERATOR JSON        # one line for the log
   dns_tool.py probes HOST:PORT              # tandem's health probes so far, by result
   dns_tool.py failover --dns HOST:PORT --endpoint HOST:PORT --repeats N ...
   dns_tool.py report RESULTS.jsonl
@@ -301,6 +303,28 @@ def cmd_dnsperf(a):
         print(json.dumps(parse_dnsperf(f.read())))
 
 
+def cmd_dnsblast(a):
+    """dnsblast prints one JSON line; anything else means it failed."""
+    with open(a.file) as f:
+        text = f.read()
+    lines = [line for line in text.splitlines() if line.startswith("{")]
+    if not lines:
+        raise SystemExit("dnsblast printed no JSON:\n" + text[-2000:])
+    d = json.loads(lines[-1])
+    if "qps" not in d:
+        raise SystemExit("dnsblast printed no qps: " + lines[-1])
+    print(json.dumps(d))
+
+
+def cmd_summary(a):
+    d = json.loads(a.json)
+    lat = latency_s(d)
+    line = f"{d['qps']:.0f} qps, avg {ms(lat['avg'])} ms"
+    if lat["p99"] is not None:
+        line += f", p99 {ms(lat['p99'])} ms"
+    print(f"{line}, lost {d.get('lost')}")
+
+
 def cmd_probes(a):
     """tandem's probe counters by result, summed over checks: {"healthy": n, ...}."""
     import urllib.request
@@ -420,9 +444,113 @@ def probes(r):
     return f"{ok}/{bad}"
 
 
+def load(r):
+    """The load generator's report of a run (runs before dnsblast: dnsperf)."""
+    return r[r.get("generator", "dnsperf")]
+
+
+def latency_s(d):
+    """Latency in seconds, the same keys for both generators, None if not reported."""
+    if "latency_us" in d:  # dnsblast
+        us = d["latency_us"]
+        return {"avg": us["avg"] / 1e6, "min": None, "p50": us["p50"] / 1e6,
+                "p99": us["p99"] / 1e6, "max": us["max"] / 1e6}
+    return {"avg": d.get("latency_avg_s"), "min": d.get("latency_min_s"), "p50": None,
+            "p99": None, "max": d.get("latency_max_s")}
+
+
+# The latency columns each generator reports.
+LATENCY_COLUMNS = {"dnsperf": ("avg", "min", "max"), "dnsblast": ("avg", "p50", "p99", "max")}
+
+
 def us_per_query(r, key="server_cpu_s"):
-    done = r["dnsperf"].get("completed")
+    done = load(r).get("completed")
     return 1e6 * r[key] / done if done and key in r else None
+
+
+def generator_us_per_query(r):
+    """dnsblast's own CPU per answer (it measures itself); None for dnsperf."""
+    d = load(r)
+    done = d.get("completed")
+    return 1e6 * d["cpu_s"] / done if done and "cpu_s" in d else None
+
+
+def busy(r, which):
+    return r.get("cpu_busy_pct", {}).get(which)
+
+
+def num(x, fmt="{:.1f}"):
+    return "—" if x is None else fmt.format(x)
+
+
+def medians_table(p, runs, generator):
+    runs = [r for r in runs if r.get("generator", "dnsperf") == generator]
+    if not runs:
+        return
+    cols = LATENCY_COLUMNS.get(generator, ("avg", "max"))
+    servers = list(dict.fromkeys(r["server"] for r in runs))
+    med = {}
+    for s in servers:
+        rs = [r for r in runs if r["server"] == s]
+        m = {"n": len(rs), "all": [load(r)["qps"] for r in rs],
+             "qps": median([load(r)["qps"] for r in rs]),
+             "lost": median([load(r).get("lost") for r in rs]),
+             "us": median([us_per_query(r) for r in rs]),
+             "user_us": median([us_per_query(r, "server_user_s") for r in rs]),
+             "gen_us": median([generator_us_per_query(r) for r in rs]),
+             "busy_server": median([busy(r, "server") for r in rs]),
+             "busy_client": median([busy(r, "client") for r in rs])}
+        for c in cols:
+            m[c] = median([latency_s(load(r))[c] for r in rs])
+        med[s] = m
+    p(f"### Medians, load from {generator}\n")
+    head = ("| server | health-driven www | runs | qps (median) | qps of each run | " +
+            " | ".join(f"{c} ms" for c in cols) + " | lost | server CPU busy % | "
+            f"{generator} CPU busy % | server µs/query | of which user |")
+    sep = "|---|---|---:|---:|---|" + "---:|" * (len(cols) + 5)
+    if generator == "dnsblast":
+        head += " dnsblast µs/query |"
+        sep += "---:|"
+    head += " qps one full core could give |"
+    sep += "---:|"
+    refs = [s for s in ("gdnsd", "knot") if s in med]
+    for ref in refs:
+        head += f" qps vs {ref} |"
+        sep += "---:|"
+    for ref in refs:
+        head += f" CPU/query vs {ref} |"
+        sep += "---:|"
+    p(head)
+    p(sep)
+    health = {r["server"]: r.get("health_driven") for r in runs}
+    for s in servers:
+        m = med[s]
+        line = (f"| {s} | {'yes' if health.get(s) else 'no (static)'} | {m['n']} | "
+                f"**{fmt_int(m['qps'])}** | {', '.join(fmt_int(x) for x in m['all'])} | " +
+                " | ".join(ms(m[c]) for c in cols) +
+                f" | {fmt_int(m['lost'])} | {num(m['busy_server'])} | {num(m['busy_client'])} | "
+                f"{num(m['us'], '{:.2f}')} | {num(m['user_us'], '{:.2f}')} |")
+        if generator == "dnsblast":
+            line += f" {num(m['gen_us'], '{:.2f}')} |"
+        line += f" {fmt_int(1e6 / m['us']) if m['us'] else '—'} |"
+        for ref in refs:
+            line += f" {m['qps'] / med[ref]['qps']:.2f}× |"
+        for ref in refs:
+            ratio = m["us"] / med[ref]["us"] if m["us"] and med[ref]["us"] else None
+            line += f" {num(ratio, '{:.2f}×')} |"
+        p(line)
+    p("")
+    if generator == "dnsperf":
+        p("dnsperf makes a send and a recv system call per query and saturates its own core "
+          "first (compare the busy shares), so its qps is a floor for the servers.")
+    elif generator == "dnsblast":
+        p("dnsblast batches with sendmmsg/recvmmsg; with the server's CPU near 100 % busy and "
+          "dnsblast's below, qps is the server's capacity on one core. dnsblast µs/query: "
+          "its own CPU time per answer.")
+    p("Medians per column (each over that server's runs). CPU busy: the whole CPU over the "
+      "run, from /proc/stat (the generator's CPU also runs the /health endpoints). "
+      "CPU/query below 1× means less server CPU per answer than the peer; \"qps one full "
+      "core could give\" is 1 / (server µs/query).\n")
 
 
 def cmd_report(a):
@@ -433,78 +561,41 @@ def cmd_report(a):
     p = out.append
     p(f"## DNS benchmark ({meta.get('date', '?')}, commit {meta.get('commit', '?')}"
       f"{' + uncommitted changes' if meta.get('dirty') else ''})\n")
-    p(f"{meta.get('nproc')} cores; servers pinned to CPU {meta.get('server_cpu')}, dnsperf "
-      f"to CPU {meta.get('client_cpu')}; {meta.get('duration_s')} s per run; dnsperf "
-      f"`{meta.get('dnsperf_args', '')}`; query file {meta.get('queries', {}).get('lines')} "
+    generators = meta.get("generators", "dnsperf").split()
+    args = "; ".join(f"{g} `{meta.get(g + '_args', '')}`" for g in generators)
+    p(f"{meta.get('nproc')} cores; servers pinned to CPU {meta.get('server_cpu')}, the load "
+      f"generator to CPU {meta.get('client_cpu')}; {meta.get('duration_s')} s per run; "
+      f"{args}; query file {meta.get('queries', {}).get('lines')} "
       f"lines, {meta.get('queries', {}).get('www_a_share', 0) * 100:.0f} % "
       f"www.shop.example A, {meta.get('queries', {}).get('nxdomain_share', 0) * 100:.0f} % "
       f"NXDOMAIN. tandem binary built {meta.get('tandem_mtime', '?')}; "
       f"{meta.get('versions', '')}; load average at the start {meta.get('loadavg_start')}.\n")
     if runs:
         p("### Every run (in the order run)\n")
-        p("| # | server | load avg before | qps | avg ms | min ms | max ms | lost | "
-          "resp. bytes | server CPU % | server µs/query (of which user) | CPU0 busy % | "
-          "CPU1 busy % | "
-          "health probes during the run (ok/failed) |")
-        p("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+        p("| # | server | generator | load avg before | qps | avg ms | min ms | p50 ms | p99 ms | "
+          "max ms | lost | resp. bytes | server CPU % | server µs/query (of which user) | "
+          "CPU0 busy % | CPU1 busy % | health probes during the run (ok/failed) |")
+        p("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
         for i, r in enumerate(runs, 1):
-            d = r["dnsperf"]
-            p(f"| {i} | {r['server']} | {r['loadavg_before']} | {fmt_int(d['qps'])} | "
-              f"{ms(d.get('latency_avg_s'))} | {ms(d.get('latency_min_s'))} | "
-              f"{ms(d.get('latency_max_s'))} | {d.get('lost', '—')} | "
-              f"{d.get('response_bytes', '—')} | {r.get('server_cpu_pct', '—')} | "
+            d = load(r)
+            lat = latency_s(d)
+            cpu = {meta.get("server_cpu", 0): busy(r, "server"),
+                   meta.get("client_cpu", 1): busy(r, "client")}
+            resp = d.get("response_bytes")
+            p(f"| {i} | {r['server']} | {r.get('generator', 'dnsperf')} | "
+              f"{r['loadavg_before']} | {fmt_int(d['qps'])} | {ms(lat['avg'])} | "
+              f"{ms(lat['min'])} | {ms(lat['p50'])} | {ms(lat['p99'])} | {ms(lat['max'])} | "
+              f"{d.get('lost', '—')} | {'—' if resp is None else f'{resp:.0f}'} | "
+              f"{r.get('server_cpu_pct', '—')} | "
               f"{us_per_query(r) or 0:.2f} ({us_per_query(r, 'server_user_s') or 0:.2f}) | "
-              f"{r.get('cpu_busy_pct', {}).get('server', '—')} | "
-              f"{r.get('cpu_busy_pct', {}).get('client', '—')} | {probes(r)} |")
+              f"{num(cpu.get(0))} | {num(cpu.get(1))} | {probes(r)} |")
         p("")
         p("server µs/query: the server process's CPU time (all its threads, user + system, "
-          "from /proc) over the run divided by the queries dnsperf completed, in parentheses "
-          "the user-space part (the rest is the kernel's UDP path); "
+          "from /proc) over the run divided by the queries the generator completed, in "
+          "parentheses the user-space part (the rest is the kernel's UDP path); "
           "CPUn busy: the whole CPU, other processes on this shared machine included.\n")
-        servers = list(dict.fromkeys(r["server"] for r in runs))
-        med = {}
-        for s in servers:
-            rs = [r["dnsperf"] for r in runs if r["server"] == s]
-            med[s] = {k: median([d.get(k) for d in rs])
-                      for k in ("qps", "latency_avg_s", "latency_min_s", "latency_max_s",
-                                "lost")}
-            med[s]["us"] = median([us_per_query(r) for r in runs if r["server"] == s])
-            med[s]["user_us"] = median([us_per_query(r, "server_user_s") for r in runs
-                                        if r["server"] == s])
-            med[s]["n"] = len(rs)
-            med[s]["all"] = [d["qps"] for d in rs]
-        p("### Medians\n")
-        head = "| server | health-driven www | runs | qps (median) | qps of each run | " \
-               "avg ms | min ms | max ms | lost | server µs/query | of which user | " \
-               "qps one full core could give |"
-        sep = "|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|"
-        refs = [s for s in ("gdnsd", "knot") if s in med]
-        for ref in refs:
-            head += f" qps vs {ref} |"
-            sep += "---:|"
-        for ref in refs:
-            head += f" CPU/query vs {ref} |"
-            sep += "---:|"
-        p(head)
-        p(sep)
-        health = {r["server"]: r.get("health_driven") for r in runs}
-        for s in servers:
-            m = med[s]
-            line = (f"| {s} | {'yes' if health.get(s) else 'no (static)'} | {m['n']} | "
-                    f"**{fmt_int(m['qps'])}** | {', '.join(fmt_int(x) for x in m['all'])} | "
-                    f"{ms(m['latency_avg_s'])} | {ms(m['latency_min_s'])} | "
-                    f"{ms(m['latency_max_s'])} | {fmt_int(m['lost'])} | {m['us']:.2f} | "
-                    f"{m['user_us'] or 0:.2f} | "
-                    f"{fmt_int(1e6 / m['us'])} |")
-            for ref in refs:
-                line += f" {m['qps'] / med[ref]['qps']:.2f}× |"
-            for ref in refs:
-                line += f" {m['us'] / med[ref]['us']:.2f}× |"
-            p(line)
-        p("")
-        p("Medians per column (each over that server's runs). CPU/query below 1× means "
-          "less server CPU per answer than the peer; \"qps one full core could give\" is "
-          "1 / (µs/query), an estimate for when the load generator is the bottleneck.\n")
+        for g in dict.fromkeys([r.get("generator", "dnsperf") for r in runs]):
+            medians_table(p, runs, g)
     fo = [r for r in rows if r["phase"] == "failover"]
     if fo:
         p("### Failover time (kill/freeze of the primary's endpoint → first answer of the "
@@ -567,6 +658,13 @@ def main():
     s = sub.add_parser("dnsperf")
     s.add_argument("file")
     s.set_defaults(fn=cmd_dnsperf)
+    s = sub.add_parser("dnsblast")
+    s.add_argument("file")
+    s.set_defaults(fn=cmd_dnsblast)
+    s = sub.add_parser("summary")
+    s.add_argument("generator", choices=("dnsperf", "dnsblast"))
+    s.add_argument("json")
+    s.set_defaults(fn=cmd_summary)
     s = sub.add_parser("probes")
     s.add_argument("admin", help="HOST:PORT of tandem's admin API")
     s.set_defaults(fn=cmd_probes)

@@ -2,32 +2,42 @@
 # DNS benchmark: tandem dns against gdnsd and Knot DNS (Debian packages) in the
 # same run, on the same zone (bench/dns/shop.example.zone plus the
 # health-driven failover record www.shop.example A), one server thread each,
-# measured with dnsperf.
+# measured with dnsperf and with dnsblast (bench/dnsblast.cc).
 #
 #   scripts/bench-dns.sh                          # install, build, full run
 #   scripts/bench-dns.sh --no-install --no-build --duration 3 --rounds 1
+#   TANDEM_BIN=build-x/tandem DNSBLAST_BIN=build-x/bench/dnsblast scripts/bench-dns.sh ...
 #
 # (a) Throughput: each server on 127.0.0.1 pinned to one CPU (taskset; the
-#     load generator on the other), dnsperf with the same query file (~50 %
+#     load generator on the other), loaded with the same query file (~50 %
 #     www.shop.example A, the rest static names and types, NODATA and
-#     NXDOMAIN) for --duration s after 1 s of unmeasured warm-up; servers
-#     alternate (A B C A B C ...) for --rounds rounds, the report gives the
-#     median. The www answer is health-driven in tandem (failover record, two
-#     HTTP_STR_MATCH checks every 1 s) and gdnsd (simplefo + http_status
+#     NXDOMAIN) for --duration s after 1 s of unmeasured warm-up, by each of
+#     --generators in turn: dnsperf (one send and one recv system call per
+#     query, ~9.5 µs of its CPU: its core saturates before the server's, so
+#     its qps measures dnsperf) and dnsblast (the same packets, batched with
+#     sendmmsg/recvmmsg and UDP GSO, ~3.5 µs per query against the servers'
+#     ~5: the server's core saturates first, so its qps is the server's
+#     capacity on one core). Servers alternate
+#     (A B C A B C ...) for --rounds rounds, the report gives the median per
+#     generator. The www answer is health-driven in tandem (failover record,
+#     two HTTP_STR_MATCH checks every 1 s) and gdnsd (simplefo + http_status
 #     checks every 2 s, its minimum) against two small local /health
 #     endpoints on 127.0.0.1 and 127.0.0.2; Knot serves it as a static A (it
 #     has no health checks); tandem-100ms is tandem with its checks every
-#     100 ms. Recorded per run: qps, latency avg/min/max (dnsperf has no
-#     percentiles), lost, the load average before, the server's CPU time per
-#     query (/proc; the better comparison when dnsperf's core is the
-#     bottleneck), both CPUs' busy share, tandem's health probes during the
-#     run. Before the runs every server answers each distinct question once
-#     and the answers are compared.
+#     100 ms. Recorded per run: qps, latency (dnsperf: avg/min/max; dnsblast:
+#     avg and percentiles), lost, the load average before, the server's CPU
+#     time per query (/proc), both CPUs' busy share (with dnsblast the
+#     server's should be ~100 % and the generator's below), tandem's health
+#     probes during the run. Before the runs every server answers each
+#     distinct question once and the answers are compared.
 # (b) Failover time: tandem dns with checks every 100 ms, failure_threshold 3;
 #     the primary's endpoint is killed (and, separately, frozen with SIGSTOP)
 #     and the answer polled over UDP every 1 ms until it flips; also gdnsd at
 #     its fastest (2 s interval, down_thresh 3) for comparison.
 # Prints a markdown report; one JSON line per measurement in OUT/results.jsonl.
+# The binaries: TANDEM_BIN and DNSBLAST_BIN (default build-bench/tandem and
+# build-bench/bench/dnsblast, which the build step makes; relative paths are
+# from the repository root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -45,23 +55,26 @@ FAILOVER_REPEATS=5
 FAILOVER_MODES="kill stop"
 GDNSD_FAILOVER_REPEATS=3
 PHASES="throughput failover"
+GENERATORS="dnsperf dnsblast"
 JOBS=1
 OUT="$ROOT/build-bench/bench-dns"
 
 usage() {
-  sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'
+  awk 'NR > 1 && !/^#/ {exit} NR > 1 {sub(/^# ?/, ""); print}' "$0"
   cat <<EOF
 options:
   --no-install            skip apt-get (TANDEM_WITH_BENCH=1 scripts/install-deps.sh)
-  --no-build              use build-bench/tandem as it is
-  --duration S            seconds per measured dnsperf run (default $DURATION)
+  --no-build              use the binaries as they are (see TANDEM_BIN, DNSBLAST_BIN)
+  --duration S            seconds per measured load run (default $DURATION)
   --rounds N              rounds of alternating runs (default $ROUNDS)
   --servers "LIST"        of: tandem tandem-100ms gdnsd knot (default "$SERVERS");
                           tandem-100ms is tandem with its checks every 100 ms
-  --clients N             dnsperf -c (default $CLIENTS)
-  --outstanding N         dnsperf -q (default $OUTSTANDING)
+  --generators "LIST"     load generators, each measures every server run in turn:
+                          dnsperf dnsblast (default "$GENERATORS")
+  --clients N             sockets: dnsperf -c, dnsblast -c (default $CLIENTS)
+  --outstanding N         queries in flight: dnsperf -q, dnsblast -q (default $OUTSTANDING)
   --server-cpu N          CPU for the servers (default $SERVER_CPU)
-  --client-cpu N          CPU for dnsperf, the endpoints and pollers (default $CLIENT_CPU)
+  --client-cpu N          CPU for the load generator, the endpoints and pollers (default $CLIENT_CPU)
   --failover-repeats N    tandem failover measurements per mode (default $FAILOVER_REPEATS)
   --failover-modes "LIST" kill (refused) and/or stop (SIGSTOP: timeouts) (default "$FAILOVER_MODES")
   --gdnsd-failover-repeats N   the same for gdnsd, kill only; 0 skips (default $GDNSD_FAILOVER_REPEATS)
@@ -86,6 +99,7 @@ while [ $# -gt 0 ]; do
     --failover-modes) FAILOVER_MODES="$2"; shift ;;
     --gdnsd-failover-repeats) GDNSD_FAILOVER_REPEATS="$2"; shift ;;
     --phases) PHASES="$2"; shift ;;
+    --generators) GENERATORS="$2"; shift ;;
     --jobs) JOBS="$2"; shift ;;
     --out) OUT="$2"; shift ;;
     -h|--help) usage; exit 0 ;;
@@ -96,21 +110,34 @@ done
 
 log() { echo "[bench-dns $(date +%T)] $*" >&2; }
 has_phase() { [[ " $PHASES " == *" $1 "* ]]; }
+has_generator() { [[ " $GENERATORS " == *" $1 "* ]]; }
 
 # --- install and build ---------------------------------------------------------
 # shellcheck source=scripts/bench-lib.sh
 source scripts/bench-lib.sh
-bench_install_and_build "$INSTALL" "$BUILD" "$JOBS" tandem
-TANDEM="$ROOT/build-bench/tandem"
+targets=(tandem)
+has_generator dnsblast && targets+=(dnsblast)
+bench_install_and_build "$INSTALL" "$BUILD" "$JOBS" "${targets[@]}"
+TANDEM=$(realpath -m "${TANDEM_BIN:-$ROOT/build-bench/tandem}")
+DNSBLAST=$(realpath -m "${DNSBLAST_BIN:-$ROOT/build-bench/bench/dnsblast}")
 PY=/usr/bin/python3  # Debian's, with python3-dnspython
 TOOL=("$PY" "$ROOT/bench/dns_tool.py")
-for tool in dnsperf gdnsd knotd taskset "$TANDEM"; do
+needed=(gdnsd knotd taskset "$TANDEM")
+for g in $GENERATORS; do
+  case "$g" in
+    dnsperf) needed+=(dnsperf) ;;
+    dnsblast) needed+=("$DNSBLAST") ;;
+    *) log "unknown generator $g"; exit 2 ;;
+  esac
+done
+for tool in "${needed[@]}"; do
   command -v "$tool" >/dev/null || { log "missing $tool (drop --no-install or --no-build)"; exit 1; }
 done
 "$PY" -c 'import dns.message' 2>/dev/null || { log "missing python3-dnspython"; exit 1; }
 
 mkdir -p "$OUT"
-rm -rf "$OUT"/tandem "$OUT"/gdnsd "$OUT"/knot "$OUT"/*.log "$OUT"/dnsperf-*.txt
+rm -rf "$OUT"/tandem "$OUT"/gdnsd "$OUT"/knot "$OUT"/*.log "$OUT"/dnsperf-*.txt \
+  "$OUT"/dnsblast-*.json
 OUT=$(cd "$OUT" && pwd)
 RESULTS="$OUT/results.jsonl"
 : >"$RESULTS"
@@ -180,6 +207,10 @@ EOF
 tandem_config "$OUT/tandem/dns.toml" 1s 500ms "$DNS_PORT" "$ADMIN_PORT"
 tandem_config "$OUT/tandem/dns-100ms.toml" 100ms 50ms "$FAST_PORT" "$FAST_ADMIN_PORT"
 
+# Batching, for fairness with tandem (recvmmsg/sendmmsg of up to 64): gdnsd 3
+# (Debian has 3.8) took udp_recv_width out of its config (only a warning now)
+# and always receives up to 16 datagrams per recvmmsg (its VERSION3.md); gdnsd
+# 2 had the option, range 1..64, default 8. So there is nothing to set here.
 gdnsd_config() {  # gdnsd_config DIR: simplefo over http_status checks, every 2 s (its minimum)
   mkdir -p "$1/zones" "$1/run" "$1/state"
   cat >"$1/config" <<EOF
@@ -213,6 +244,9 @@ EOF
 }
 gdnsd_config "$OUT/gdnsd"
 
+# Knot has no batch option either: its UDP workers use recvmmsg with a
+# compile-time batch of 10 (RECVMMSG_BATCHLEN); udp-max-payload is the EDNS
+# size, and XDP needs a NIC, not loopback. Left at its defaults.
 mkdir -p "$OUT/knot/run" "$OUT/knot/db"
 { cat "$ZONE"; echo "www     5 IN A $PRIMARY"; } >"$OUT/knot/shop.example.zone"
 cat >"$OUT/knot/knot.conf" <<EOF
@@ -321,13 +355,24 @@ pct() {  # pct "BUSY0 TOTAL0" "BUSY1 TOTAL1"
 }
 TICKS=$(getconf CLK_TCK)
 DNSPERF_ARGS="-c $CLIENTS -q $OUTSTANDING -T 1 -t 2"
+DNSBLAST_ARGS="-c $CLIENTS -q $OUTSTANDING -t 2 -b 64"
+load_run() {  # load_run GENERATOR PORT SECONDS OUT: one run on CLIENT_CPU, its report in OUT
+  case "$1" in
+    dnsperf)
+      taskset -c "$CLIENT_CPU" dnsperf -s 127.0.0.1 -p "$2" -d "$QUERIES" -l "$3" \
+        $DNSPERF_ARGS >"$4" 2>&1 ;;
+    dnsblast)  # JSON on stdout; complaints go to the log
+      taskset -c "$CLIENT_CPU" "$DNSBLAST" -s 127.0.0.1 -p "$2" -d "$QUERIES" -l "$3" \
+        $DNSBLAST_ARGS >"$4" 2>>"$OUT/dnsblast.log" ;;
+  esac
+}
 
 # --- start -----------------------------------------------------------------------
 versions=$(printf '%s; %s; %s' "$(knotd -V 2>&1 | head -1)" \
   "$(dpkg-query -W -f='gdnsd ${Version}' gdnsd 2>/dev/null)" \
   "$(dpkg-query -W -f='dnsperf ${Version}' dnsperf 2>/dev/null)")
 log "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); $versions"
-echo "{\"phase\":\"meta\",\"date\":\"$(date -u +%FT%TZ)\",\"commit\":\"$(git rev-parse --short HEAD 2>/dev/null || echo unknown)\",\"dirty\":$(GIT_OPTIONAL_LOCKS=0 git status --porcelain 2>/dev/null | grep -q . && echo true || echo false),\"tandem_mtime\":\"$(date -u -r "$TANDEM" +%FT%TZ)\",\"nproc\":$(nproc),\"loadavg_start\":\"$(cut -d' ' -f1-3 /proc/loadavg)\",\"duration_s\":$DURATION,\"rounds\":$ROUNDS,\"server_cpu\":$SERVER_CPU,\"client_cpu\":$CLIENT_CPU,\"dnsperf_args\":\"$DNSPERF_ARGS\",\"versions\":\"$versions\",\"queries\":$QUERY_STATS}" >>"$RESULTS"
+echo "{\"phase\":\"meta\",\"date\":\"$(date -u +%FT%TZ)\",\"commit\":\"$(git rev-parse --short HEAD 2>/dev/null || echo unknown)\",\"dirty\":$(GIT_OPTIONAL_LOCKS=0 git status --porcelain 2>/dev/null | grep -q . && echo true || echo false),\"tandem_mtime\":\"$(date -u -r "$TANDEM" +%FT%TZ)\",\"nproc\":$(nproc),\"loadavg_start\":\"$(cut -d' ' -f1-3 /proc/loadavg)\",\"duration_s\":$DURATION,\"rounds\":$ROUNDS,\"server_cpu\":$SERVER_CPU,\"client_cpu\":$CLIENT_CPU,\"generators\":\"$GENERATORS\",\"dnsperf_args\":\"$DNSPERF_ARGS\",\"dnsblast_args\":\"$DNSBLAST_ARGS\",\"versions\":\"$versions\",\"queries\":$QUERY_STATS}" >>"$RESULTS"
 start_endpoint endpoint-us-east-1 "$PRIMARY"
 start_endpoint endpoint-eu-west-1 "$SECONDARY"
 
@@ -348,27 +393,29 @@ if has_phase throughput; then
     for s in $SERVERS; do
       start_server "$s"
       port=$(port_of "$s")
-      taskset -c "$CLIENT_CPU" dnsperf -s 127.0.0.1 -p "$port" -d "$QUERIES" -l 1 \
-        $DNSPERF_ARGS >/dev/null 2>&1 || true  # warm-up, not measured
-      load=$(cut -d' ' -f1 /proc/loadavg)
-      p0=$(probes "$s")
-      u0=$(user_ticks "${PIDS[$s]}") t0=$(cpu_ticks "${PIDS[$s]}") c0=$(cpu_busy "$SERVER_CPU") d0=$(cpu_busy "$CLIENT_CPU")
-      taskset -c "$CLIENT_CPU" dnsperf -s 127.0.0.1 -p "$port" -d "$QUERIES" -l "$DURATION" \
-        $DNSPERF_ARGS >"$OUT/dnsperf-$s-$round.txt" 2>&1 || log "WARNING: dnsperf exited $?"
-      u1=$(user_ticks "${PIDS[$s]}") t1=$(cpu_ticks "${PIDS[$s]}") c1=$(cpu_busy "$SERVER_CPU") d1=$(cpu_busy "$CLIENT_CPU")
-      p1=$(probes "$s")
-      # Still health-driven and still on the primary after the run?
-      www=$("${TOOL[@]}" wait-answer "127.0.0.1:$port" www.shop.example. "$PRIMARY" --timeout 2 \
-        >/dev/null 2>&1 && echo primary || echo CHANGED)
-      stop "$s"
-      perf=$("${TOOL[@]}" dnsperf "$OUT/dnsperf-$s-$round.txt")
       health=true
       [ "$s" = knot ] && health=false
-      cpu_s=$(awk -v a="$t0" -v b="$t1" -v t="$TICKS" 'BEGIN {printf "%.2f", (b - a) / t}')
-      user_s=$(awk -v a="$u0" -v b="$u1" -v t="$TICKS" 'BEGIN {printf "%.2f", (b - a) / t}')
-      cpu_pct=$(awk -v c="$cpu_s" -v d="$DURATION" 'BEGIN {printf "%.1f", 100 * c / d}')
-      echo "{\"phase\":\"throughput\",\"round\":$round,\"server\":\"$s\",\"health_driven\":$health,\"loadavg_before\":$load,\"server_cpu_s\":$cpu_s,\"server_user_s\":$user_s,\"server_cpu_pct\":$cpu_pct,\"cpu_busy_pct\":{\"server\":$(pct "$c0" "$c1"),\"client\":$(pct "$d0" "$d1")},\"www_after\":\"$www\",\"probes_before\":$p0,\"probes_after\":$p1,\"dnsperf\":$perf}" >>"$RESULTS"
-      log "(a) round $round $s: $(echo "$perf" | "$PY" -c 'import json,sys; d=json.load(sys.stdin); print("%.0f qps, avg %.3f ms, lost %d" % (d["qps"], d["latency_avg_s"] * 1e3, d["lost"]))'), server CPU $cpu_pct %, load before $load, www after: $www"
+      for g in $GENERATORS; do
+        load_run "$g" "$port" 1 /dev/null || true  # warm-up, not measured
+        load=$(cut -d' ' -f1 /proc/loadavg)
+        p0=$(probes "$s")
+        u0=$(user_ticks "${PIDS[$s]}") t0=$(cpu_ticks "${PIDS[$s]}") c0=$(cpu_busy "$SERVER_CPU") d0=$(cpu_busy "$CLIENT_CPU")
+        raw="$OUT/$g-$s-$round.$([ "$g" = dnsperf ] && echo txt || echo json)"
+        load_run "$g" "$port" "$DURATION" "$raw" || log "WARNING: $g exited $?"
+        u1=$(user_ticks "${PIDS[$s]}") t1=$(cpu_ticks "${PIDS[$s]}") c1=$(cpu_busy "$SERVER_CPU") d1=$(cpu_busy "$CLIENT_CPU")
+        p1=$(probes "$s")
+        # Still health-driven and still on the primary after the run?
+        www=$("${TOOL[@]}" wait-answer "127.0.0.1:$port" www.shop.example. "$PRIMARY" --timeout 2 \
+          >/dev/null 2>&1 && echo primary || echo CHANGED)
+        perf=$("${TOOL[@]}" "$g" "$raw")
+        cpu_s=$(awk -v a="$t0" -v b="$t1" -v t="$TICKS" 'BEGIN {printf "%.2f", (b - a) / t}')
+        user_s=$(awk -v a="$u0" -v b="$u1" -v t="$TICKS" 'BEGIN {printf "%.2f", (b - a) / t}')
+        cpu_pct=$(awk -v c="$cpu_s" -v d="$DURATION" 'BEGIN {printf "%.1f", 100 * c / d}')
+        busy_server=$(pct "$c0" "$c1") busy_client=$(pct "$d0" "$d1")
+        echo "{\"phase\":\"throughput\",\"round\":$round,\"server\":\"$s\",\"generator\":\"$g\",\"health_driven\":$health,\"loadavg_before\":$load,\"server_cpu_s\":$cpu_s,\"server_user_s\":$user_s,\"server_cpu_pct\":$cpu_pct,\"cpu_busy_pct\":{\"server\":$busy_server,\"client\":$busy_client},\"www_after\":\"$www\",\"probes_before\":$p0,\"probes_after\":$p1,\"$g\":$perf}" >>"$RESULTS"
+        log "(a) round $round $s, $g: $("${TOOL[@]}" summary "$g" "$perf"), server CPU $cpu_pct %, CPU busy: server $busy_server %, $g $busy_client %, load before $load, www after: $www"
+      done
+      stop "$s"
     done
   done
 fi
