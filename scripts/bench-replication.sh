@@ -16,7 +16,9 @@
 # (b) Replication lag at fixed write rates (open-loop PutItem, --rates) for
 #     each RTT (--rtts): p50/p99 from the delta of the peer's
 #     tandem_replication_latency_ms histogram over the measured run,
-#     interpolated within buckets.
+#     interpolated within buckets. With --pin the origin has CPU 0 to itself
+#     and the clients share CPU 1 with the peer and the relays: the offered
+#     rate then tests the origin, and the clients' cost lands on the peer.
 # (c) Catch-up: the peer stopped while --catchup-items 1 KB items land at the
 #     origin (BatchWriteItem), then started; the time until the origin's
 #     tandem_replication_pending to the peer is 0, and both item counts match.
@@ -32,7 +34,10 @@ ROUNDS=2
 CONNECTIONS=16
 RATES="1000 5000"
 RTTS="0 40"
-RATE_CONNECTIONS=32
+# Open loop needs enough connections that the clients are not the limit: each
+# holds one request, so at 5k w/s and a synced write of ~6-10 ms while the
+# peer's syncs share the disk, 32 allowed at most ~4k w/s (Little's law).
+RATE_CONNECTIONS=64
 CATCHUP_ITEMS=1000000
 CATCHUP_RTTS="0 40"
 PHASES="throughput lag catchup"
@@ -52,10 +57,11 @@ options:
   --rounds N            off/on pairs for (a) (default $ROUNDS)
   --rates "LIST"        writes/s for (b) (default "$RATES")
   --rtts "LIST"         round trips in ms for (b) (default "$RTTS")
+  --rate-connections N  open-loop client connections in (b) (default $RATE_CONNECTIONS)
   --catchup-items N     backlog for (c) (default $CATCHUP_ITEMS)
   --catchup-rtts "LIST" round trips in ms for (c) (default "$CATCHUP_RTTS")
   --phases "LIST"       subset of: throughput lag catchup (default all)
-  --pin | --no-pin      a core per region in (a) (default: --pin on 2+ cores)
+  --pin | --no-pin      a core per region in (a) and (b) (default: --pin on 2+ cores)
   --jobs N              build parallelism (default 1: the machine is shared)
   --port N              first of 4 loopback ports (default $BASE_PORT)
   --out DIR             results and data (default build-bench/bench-replication)
@@ -71,6 +77,7 @@ while [ $# -gt 0 ]; do
     --rounds) ROUNDS="$2"; shift ;;
     --rates) RATES="$2"; shift ;;
     --rtts) RTTS="$2"; shift ;;
+    --rate-connections) RATE_CONNECTIONS="$2"; shift ;;
     --catchup-items) CATCHUP_ITEMS="$2"; shift ;;
     --catchup-rtts) CATCHUP_RTTS="$2"; shift ;;
     --phases) PHASES="$2"; shift ;;
@@ -266,6 +273,15 @@ fi
 if has_phase lag; then
   for rtt in $RTTS; do
     start_relays "$rtt"
+    if [ "$PIN" = 1 ]; then
+      # The origin gets a core to itself, as on its own machine; its clients
+      # (customers, elsewhere) share the other core with the peer and the
+      # relays, so they cost the peer's apply time, not the origin's.
+      pin 0 "$ORIGIN"
+      pin 1 "$PEER" relay-to-peer relay-to-origin
+      LG_CPUS=1
+      log "(b) pinned: $ORIGIN on CPU 0; $PEER, relays and loadgen on CPU 1"
+    fi
     for rate in $RATES; do
       # Warm the connections through the new relays at the same rate; not measured.
       lg --workload put --table bench_kv --rate "$rate" --connections "$RATE_CONNECTIONS" \
@@ -281,10 +297,14 @@ if has_phase lag; then
       "${TOOL[@]}" metrics "$PEER_URL" >"$OUT/metrics-after.txt"
       lag=$("${TOOL[@]}" lag "$OUT/metrics-before.txt" "$OUT/metrics-after.txt" \
         --source "$ORIGIN" --destination "$PEER")
-      echo "{\"phase\":\"lag\",\"rtt_ms\":$rtt,\"rate\":$rate,\"drain_s\":$drain_s,\"wall_s\":$(elapsed "$t0" "$t1"),\"origin_cpu_s\":$(secs "$o0" "$o1"),\"peer_cpu_s\":$(secs "$p0" "$p1"),\"loadavg\":\"$(cut -d' ' -f1 /proc/loadavg)\",\"lag\":$lag,\"result\":$line}" >>"$RESULTS"
+      echo "{\"phase\":\"lag\",\"pinned\":$PIN,\"rtt_ms\":$rtt,\"rate\":$rate,\"drain_s\":$drain_s,\"wall_s\":$(elapsed "$t0" "$t1"),\"origin_cpu_s\":$(secs "$o0" "$o1"),\"peer_cpu_s\":$(secs "$p0" "$p1"),\"loadavg\":\"$(cut -d' ' -f1 /proc/loadavg)\",\"lag\":$lag,\"result\":$line}" >>"$RESULTS"
       log "(b) RTT $rtt ms, $rate w/s: lag $(echo "$lag" | python3 -c 'import json,sys; d=json.load(sys.stdin); print({k: d.get(k) for k in ("count","p50_ms","p99_ms","max_le_ms")})')"
     done
   done
+  if [ "$PIN" = 1 ]; then
+    pin "0-$(($(nproc) - 1))" "$ORIGIN" "$PEER" relay-to-peer relay-to-origin
+    LG_CPUS=""
+  fi
 fi
 
 # --- (c) catch-up after a backlog ---------------------------------------------
