@@ -211,8 +211,11 @@ elapsed() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", b - a}'; }
 
 LG_CPUS=""  # set: loadgen runs on these CPUs only
 lg() {  # lg ARGS...: one loadgen run against the origin, its JSON line on stdout
+  # Pinned to one CPU, a second thread would only add context switches.
+  local threads=2
+  if [ -n "$LG_CPUS" ] && [[ "$LG_CPUS" != *[,-]* ]]; then threads=1; fi
   ${LG_CPUS:+taskset -c "$LG_CPUS"} "$LOADGEN" --endpoint "$ORIGIN_HOST:$ORIGIN_PORT" --region "$ORIGIN" --key "$KEY" \
-    --secret "$SECRET" --threads 2 "$@"
+    --secret "$SECRET" --threads "$threads" "$@"
 }
 
 drain() {  # drain: wait until the origin has nothing pending for the peer; seconds waited
