@@ -37,29 +37,46 @@ uint64_t WalSyncer::syncs() const {
 }
 
 void WalSyncer::Loop() {
-  std::vector<std::pair<uint64_t, size_t>> ranges;
+  std::vector<std::pair<uint64_t, size_t>> unsynced;  // written; no sync has succeeded since
+  std::vector<std::pair<uint64_t, size_t>> fresh;
   std::vector<std::function<void(Status)>> waiters;
   for (;;) {
+    bool closing = false;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [&] { return closing_ || !ranges_.empty() || !waiters_.empty(); });
-      if (ranges_.empty() && waiters_.empty()) return;  // closing, nothing left
-      ranges.swap(ranges_);
+      const auto has_work = [&] { return closing_ || !ranges_.empty() || !waiters_.empty(); };
+      if (unsynced.empty()) {
+        cv_.wait(lock, has_work);
+      } else {
+        cv_.wait_for(lock, kRetryAfterFailure, has_work);  // retry even with nothing new
+      }
+      closing = closing_;
+      if (closing && ranges_.empty() && waiters_.empty() && unsynced.empty()) return;
+      fresh.swap(ranges_);
       waiters.swap(waiters_);
     }
-    // A waiter whose writes were all taken by an earlier round is already
-    // durable: that round's sync finished before this one began. Only new
-    // ranges need a sync.
+    unsynced.insert(unsynced.end(), fresh.begin(), fresh.end());
+    fresh.clear();
+    // With nothing unsynced, every write handed over so far is durable (an
+    // earlier round's sync covered it), and a waiter needs no sync of its own.
     Status st;
-    if (!ranges.empty()) {
+    if (!unsynced.empty()) {
       st = sync_();
-      std::lock_guard<std::mutex> lock(mu_);
-      ++syncs_;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        ++syncs_;
+      }
+      // Released only once a sync succeeded: the change log ships nothing
+      // past a record that may not be on disk, even one whose writer was
+      // told of an error (RocksDB may still make it durable by a flush).
+      if (st.ok()) {
+        for (const auto& [first, n] : unsynced) release_(first, n);
+        unsynced.clear();
+      }
     }
-    for (const auto& [first, n] : ranges) release_(first, n);
     for (auto& done : waiters) done(st);
-    ranges.clear();
     waiters.clear();
+    if (closing && !st.ok()) return;  // one last try at closing; the rest stays unreleased
   }
 }
 

@@ -15,9 +15,10 @@
 //
 // Thread-safety: Wrote() and Then() may be called from any thread; callbacks
 // run on the syncer's thread and must not block. The destructor runs a last
-// round for whatever is pending, then joins.
+// round for whatever is pending (one try, if syncs are failing), then joins.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -34,8 +35,10 @@ namespace tandem::storage {
 class WalSyncer {
  public:
   // `sync` makes every record written so far durable (DB::SyncWAL);
-  // `release` is told each range once a sync covered it (even a failed one:
-  // the caller's writers are told the error).
+  // `release` is told each range once a successful sync covered it. After a
+  // failed sync the writers waiting on it are told the error, their ranges
+  // stay unreleased, and the syncer tries again every kRetryAfterFailure
+  // (and at every new round) until a sync succeeds.
   WalSyncer(std::function<Status()> sync, std::function<void(uint64_t first, size_t n)> release);
   ~WalSyncer();
   WalSyncer(const WalSyncer&) = delete;
@@ -48,6 +51,8 @@ class WalSyncer {
   void Then(std::function<void(Status)> done);
 
   uint64_t syncs() const;  // rounds that synced, for tests and metrics
+
+  static constexpr std::chrono::milliseconds kRetryAfterFailure{100};
 
  private:
   void Loop();

@@ -104,5 +104,52 @@ TEST(WalSyncerTest, ManyWritersShareSyncsAndEveryRangeIsReleasedOnce) {
   EXPECT_GE(wal.syncs.load(), 1);
 }
 
+TEST(WalSyncerTest, AFailedSyncKeepsItsRangesUntilASyncSucceeds) {
+  FakeWal wal;
+  wal.fail = true;
+  WalSyncer syncer = wal.Make();
+  std::promise<Status> failed;
+  syncer.Wrote(5, 2);
+  syncer.Then([&](Status st) { failed.set_value(st); });
+  auto f = failed.get_future();
+  ASSERT_EQ(f.wait_for(seconds(10)), std::future_status::ready);
+  EXPECT_FALSE(f.get().ok());
+  {
+    std::lock_guard<std::mutex> lock(wal.mu);
+    EXPECT_EQ(wal.released.count(5), 0u) << "released after a failed sync";
+  }
+  // The disk comes back: the syncer retries by itself, no new write needed.
+  wal.fail = false;
+  const auto deadline = std::chrono::steady_clock::now() + seconds(10);
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> lock(wal.mu);
+      if (wal.released.count(5) == 1) break;
+    }
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "never retried";
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  // A writer after that is durable, and the range was released only once.
+  std::promise<Status> ok;
+  syncer.Then([&](Status st) { ok.set_value(st); });
+  auto g = ok.get_future();
+  ASSERT_EQ(g.wait_for(seconds(10)), std::future_status::ready);
+  EXPECT_TRUE(g.get().ok());
+  std::lock_guard<std::mutex> lock(wal.mu);
+  EXPECT_EQ(wal.released[5], 1);
+}
+
+TEST(WalSyncerTest, ClosingWhileSyncsFailStopsWithoutReleasing) {
+  FakeWal wal;
+  wal.fail = true;
+  {
+    WalSyncer syncer = wal.Make();
+    syncer.Wrote(9, 1);
+  }  // must return although every sync fails
+  std::lock_guard<std::mutex> lock(wal.mu);
+  EXPECT_TRUE(wal.released.empty());
+  EXPECT_GE(wal.syncs.load(), 1);
+}
+
 }  // namespace
 }  // namespace tandem::storage
