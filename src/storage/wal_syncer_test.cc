@@ -36,14 +36,22 @@ struct FakeWal {
   }
 };
 
-TEST(WalSyncerTest, AWaiterWithNothingWrittenNeedsNoSync) {
-  FakeWal wal;
-  WalSyncer syncer = wal.Make();
+// Calls Then() and waits for the status it is given; a timeout is a failure.
+Status Await(WalSyncer& syncer) {
   std::promise<Status> done;
   syncer.Then([&](Status st) { done.set_value(st); });
   auto f = done.get_future();
-  ASSERT_EQ(f.wait_for(seconds(10)), std::future_status::ready);
-  EXPECT_TRUE(f.get().ok());
+  if (f.wait_for(seconds(10)) != std::future_status::ready) {
+    ADD_FAILURE() << "Then() never called back";
+    return Status::Internal("timeout");
+  }
+  return f.get();
+}
+
+TEST(WalSyncerTest, AWaiterWithNothingWrittenNeedsNoSync) {
+  FakeWal wal;
+  WalSyncer syncer = wal.Make();
+  EXPECT_TRUE(Await(syncer).ok());
   EXPECT_EQ(wal.syncs.load(), 0);
 }
 
@@ -67,12 +75,8 @@ TEST(WalSyncerTest, AFailedSyncIsReportedToItsWriters) {
   FakeWal wal;
   wal.fail = true;
   WalSyncer syncer = wal.Make();
-  std::promise<Status> done;
   syncer.Wrote(1, 1);
-  syncer.Then([&](Status st) { done.set_value(st); });
-  auto f = done.get_future();
-  ASSERT_EQ(f.wait_for(seconds(10)), std::future_status::ready);
-  Status st = f.get();
+  Status st = Await(syncer);
   EXPECT_FALSE(st.ok());
   EXPECT_NE(st.message().find("disk gone"), std::string::npos);
 }
@@ -108,12 +112,8 @@ TEST(WalSyncerTest, AFailedSyncKeepsItsRangesUntilASyncSucceeds) {
   FakeWal wal;
   wal.fail = true;
   WalSyncer syncer = wal.Make();
-  std::promise<Status> failed;
   syncer.Wrote(5, 2);
-  syncer.Then([&](Status st) { failed.set_value(st); });
-  auto f = failed.get_future();
-  ASSERT_EQ(f.wait_for(seconds(10)), std::future_status::ready);
-  EXPECT_FALSE(f.get().ok());
+  EXPECT_FALSE(Await(syncer).ok());
   {
     std::lock_guard<std::mutex> lock(wal.mu);
     EXPECT_EQ(wal.released.count(5), 0u) << "released after a failed sync";
@@ -130,11 +130,7 @@ TEST(WalSyncerTest, AFailedSyncKeepsItsRangesUntilASyncSucceeds) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   // A writer after that is durable, and the range was released only once.
-  std::promise<Status> ok;
-  syncer.Then([&](Status st) { ok.set_value(st); });
-  auto g = ok.get_future();
-  ASSERT_EQ(g.wait_for(seconds(10)), std::future_status::ready);
-  EXPECT_TRUE(g.get().ok());
+  EXPECT_TRUE(Await(syncer).ok());
   std::lock_guard<std::mutex> lock(wal.mu);
   EXPECT_EQ(wal.released[5], 1);
 }
