@@ -1,4 +1,5 @@
 // Item operations: PutItem, GetItem, UpdateItem, DeleteItem.
+#include <algorithm>
 #include <boost/json.hpp>
 
 #include "node/executor.h"
@@ -11,15 +12,16 @@ namespace json = boost::json;
 namespace {
 
 Field ExpectedField() {
-  return MapOf("Expected",
-               StructField("member", "ExpectedAttributeValue",
-                           {ListOf("AttributeValueList", Field{.name = "member", .kind = FieldKind::kAttrValue}),
-                            Enum(StringField("ComparisonOperator"),
-                                 {"IN", "NULL", "BETWEEN", "LT", "NOT_CONTAINS", "EQ", "GT",
-                                  "NOT_NULL", "NE", "LE", "BEGINS_WITH", "GE", "CONTAINS"}),
-                            BoolField("Exists"),
-                            Field{.name = "Value", .kind = FieldKind::kAttrValue}}),
-               "com.amazonaws.dynamodb.v20120810.ExpectedAttributeValue");
+  return MapOf(
+      "Expected",
+      StructField(
+          "member", "ExpectedAttributeValue",
+          {ListOf("AttributeValueList", Field{.name = "member", .kind = FieldKind::kAttrValue}),
+           Enum(StringField("ComparisonOperator"),
+                {"IN", "NULL", "BETWEEN", "LT", "NOT_CONTAINS", "EQ", "GT", "NOT_NULL", "NE", "LE",
+                 "BEGINS_WITH", "GE", "CONTAINS"}),
+           BoolField("Exists"), Field{.name = "Value", .kind = FieldKind::kAttrValue}}),
+      "com.amazonaws.dynamodb.v20120810.ExpectedAttributeValue");
 }
 
 Field ReturnOnFailureField() {
@@ -204,16 +206,19 @@ Executor::Response Executor::UpdateItem(const json::object& body) {
       const Path& path = action.path;
       if (path.empty() || path[0].index >= 0) continue;
       const std::string& top = path[0].name;
-      const bool is_key = top == table->hash_key.name ||
-                          (table->range_key && top == table->range_key->name);
+      const bool is_key =
+          top == table->hash_key.name || (table->range_key && top == table->range_key->name);
       if (!is_key) continue;
       if (path.size() > 1) {
         return ApiError::Validation(
             "Key attributes must be scalars; list random access '[]' and map lookup '.' are not "
-            "allowed: Key: " + top);
+            "allowed: Key: " +
+            top);
       }
-      return ApiError::Validation("One or more parameter values were invalid: Cannot update "
-                                  "attribute " + top + ". This attribute is part of the key");
+      return ApiError::Validation(
+          "One or more parameter values were invalid: Cannot update "
+          "attribute " +
+          top + ". This attribute is part of the key");
     }
   }
   const std::string return_values = MemberString(body, "ReturnValues");
@@ -221,11 +226,20 @@ Executor::Response Executor::UpdateItem(const json::object& body) {
   Outcome outcome;
   std::vector<Path> touched;
   Status st = store_->Mutate(
-      *table, key,
-      [&](const std::optional<Item>& current) -> StatusOr<storage::Store::Mutation> {
+      *table, key, [&](const std::optional<Item>& current) -> StatusOr<storage::Store::Mutation> {
         outcome.old_item = current;
         if (exprs.condition && !Evaluate(*exprs.condition, current ? *current : Item{})) {
           outcome.error = ConditionFailed(body, current);
+          return storage::Store::Mutation{};
+        }
+        // As in DynamoDB, an update that only removes attributes (REMOVE, or
+        // DELETE from a set) does not create a missing item; an empty one does.
+        if (!current && exprs.update && !exprs.update->actions.empty() &&
+            std::all_of(exprs.update->actions.begin(), exprs.update->actions.end(),
+                        [](const UpdateAction& a) {
+                          return a.kind == UpdateAction::Kind::kRemove ||
+                                 a.kind == UpdateAction::Kind::kDelete;
+                        })) {
           return storage::Store::Mutation{};
         }
         Item next = current ? *current : key;
@@ -238,7 +252,8 @@ Executor::Response Executor::UpdateItem(const json::object& body) {
           }
         }
         if (ItemSize(next) > kMaxItemBytes) {
-          outcome.error = ApiError::Validation("Item size to update has exceeded the maximum allowed size");
+          outcome.error =
+              ApiError::Validation("Item size to update has exceeded the maximum allowed size");
           return storage::Store::Mutation{};
         }
         outcome.new_item = next;

@@ -23,20 +23,24 @@ Field SelectField() {
 }
 
 Field ConditionsMapField(const char* name) {
-  return MapOf(name,
-               StructField("member", "Condition",
-                           {ListOf("AttributeValueList",
-                                   Field{.name = "member", .kind = FieldKind::kAttrValue}),
-                            NotNull(Enum(StringField("ComparisonOperator"),
-                                         {"IN", "NULL", "BETWEEN", "LT", "NOT_CONTAINS", "EQ",
-                                          "GT", "NOT_NULL", "NE", "LE", "BEGINS_WITH", "GE",
-                                          "CONTAINS"}))}),
-               "com.amazonaws.dynamodb.v20120810.Condition");
+  return MapOf(
+      name,
+      StructField(
+          "member", "Condition",
+          {ListOf("AttributeValueList", Field{.name = "member", .kind = FieldKind::kAttrValue}),
+           NotNull(Enum(StringField("ComparisonOperator"),
+                        {"IN", "NULL", "BETWEEN", "LT", "NOT_CONTAINS", "EQ", "GT", "NOT_NULL",
+                         "NE", "LE", "BEGINS_WITH", "GE", "CONTAINS"}))}),
+      "com.amazonaws.dynamodb.v20120810.Condition");
 }
 
 std::vector<Field> CommonReadFields() {
   return {TableNameField(),
-          [] { Field f = TableNameField("IndexName"); f.not_null = false; return f; }(),
+          [] {
+            Field f = TableNameField("IndexName");
+            f.not_null = false;
+            return f;
+          }(),
           SelectField(),
           Length(ListOf("AttributesToGet", StringField("member")), 1, 255),
           Range(IntField("Limit"), 1, std::nullopt),
@@ -50,25 +54,27 @@ std::vector<Field> CommonReadFields() {
           ExpressionValuesField()};
 }
 
-// Checks Select against the projection, as DynamoDB does.
-std::optional<ApiError> CheckSelect(const json::object& body, const Expressions& exprs) {
+// Checks Select against the projection, with DynamoDB's messages: Query
+// wraps them in "1 validation error detected: ", Scan does not.
+std::optional<ApiError> CheckSelect(const json::object& body, const Expressions& exprs,
+                                    bool query) {
   const std::string select = MemberString(body, "Select");
+  const std::string prefix = query ? "1 validation error detected: " : "";
   if (select == "SPECIFIC_ATTRIBUTES" && !exprs.projection) {
-    return ApiError::Validation(
-        "One or more parameter values were invalid: Select type SPECIFIC_ATTRIBUTES requires "
-        "either ProjectionExpression or AttributesToGet");
+    return ApiError::Validation(prefix +
+                                "Must specify the AttributesToGet or ProjectionExpression when "
+                                "choosing to get SPECIFIC_ATTRIBUTES");
   }
   if (select == "ALL_PROJECTED_ATTRIBUTES") {
     return ApiError::Validation(
-        "One or more parameter values were invalid: Select type ALL_PROJECTED_ATTRIBUTES is "
-        "supported only for secondary index queries");
+        prefix + "ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName");
   }
   if ((select == "ALL_ATTRIBUTES" || select == "COUNT") && exprs.projection) {
     return ApiError::Validation(
-        "One or more parameter values were invalid: Cannot specify the " +
+        prefix + "Cannot specify the " +
         std::string(body.contains("ProjectionExpression") ? "ProjectionExpression"
                                                           : "AttributesToGet") +
-        " when choosing to get " + select);
+        " when choosing to get " + (select == "COUNT" ? "only the Count" : select));
   }
   return std::nullopt;
 }
@@ -187,13 +193,20 @@ Executor::Response RunRead(const storage::Store& store, const storage::TableMeta
 
 storage::RangeOp ToRangeOp(KeyOp op) {
   switch (op) {
-    case KeyOp::kEq: return storage::RangeOp::kEq;
-    case KeyOp::kLt: return storage::RangeOp::kLt;
-    case KeyOp::kLe: return storage::RangeOp::kLe;
-    case KeyOp::kGt: return storage::RangeOp::kGt;
-    case KeyOp::kGe: return storage::RangeOp::kGe;
-    case KeyOp::kBetween: return storage::RangeOp::kBetween;
-    case KeyOp::kBeginsWith: return storage::RangeOp::kBeginsWith;
+    case KeyOp::kEq:
+      return storage::RangeOp::kEq;
+    case KeyOp::kLt:
+      return storage::RangeOp::kLt;
+    case KeyOp::kLe:
+      return storage::RangeOp::kLe;
+    case KeyOp::kGt:
+      return storage::RangeOp::kGt;
+    case KeyOp::kGe:
+      return storage::RangeOp::kGe;
+    case KeyOp::kBetween:
+      return storage::RangeOp::kBetween;
+    case KeyOp::kBeginsWith:
+      return storage::RangeOp::kBeginsWith;
   }
   return storage::RangeOp::kEq;
 }
@@ -217,12 +230,12 @@ Executor::Response Executor::Query(const json::object& body) {
         "Either the KeyConditions or KeyConditionExpression parameter must be specified in the "
         "request.");
   }
-  TANDEM_API_TRY(Expressions exprs,
-                 ParseExpressions(body, {{"ProjectionExpression", "FilterExpression",
-                                          "KeyConditionExpression"},
-                                         {"AttributesToGet", "QueryFilter", "ConditionalOperator",
-                                          "KeyConditions"}}));
-  if (auto err = CheckSelect(body, exprs)) return *err;
+  TANDEM_API_TRY(
+      Expressions exprs,
+      ParseExpressions(
+          body, {{"ProjectionExpression", "FilterExpression", "KeyConditionExpression"},
+                 {"AttributesToGet", "QueryFilter", "ConditionalOperator", "KeyConditions"}}));
+  if (auto err = CheckSelect(body, exprs, /*query=*/true)) return *err;
   TANDEM_API_TRY(auto table, FindTable(body));
   if (auto err = CheckIndex(body)) return *err;
 
@@ -249,7 +262,8 @@ Executor::Response Executor::Query(const json::object& body) {
       return ApiError::Validation(
           "The provided starting key is outside query boundaries based on provided conditions");
     }
-    if (key_condition->range && !key_condition->range->Matches(start_key->at(table->range_key->name))) {
+    if (key_condition->range &&
+        !key_condition->range->Matches(start_key->at(table->range_key->name))) {
       return ApiError::Validation(
           "The provided starting key does not match the range key predicate");
     }
@@ -305,14 +319,16 @@ Executor::Response Executor::Scan(const json::object& body) {
     if (segment >= total_segments) {
       return ApiError::Validation(
           "The Segment parameter is zero-based and must be less than parameter TotalSegments: "
-          "Segment: " + std::to_string(segment) +
+          "Segment: " +
+          std::to_string(segment) +
           " is not less than TotalSegments: " + std::to_string(total_segments));
     }
   }
-  TANDEM_API_TRY(Expressions exprs,
-                 ParseExpressions(body, {{"ProjectionExpression", "FilterExpression"},
-                                         {"AttributesToGet", "ScanFilter", "ConditionalOperator"}}));
-  if (auto err = CheckSelect(body, exprs)) return *err;
+  TANDEM_API_TRY(
+      Expressions exprs,
+      ParseExpressions(body, {{"ProjectionExpression", "FilterExpression"},
+                              {"AttributesToGet", "ScanFilter", "ConditionalOperator"}}));
+  if (auto err = CheckSelect(body, exprs, /*query=*/false)) return *err;
   TANDEM_API_TRY(auto table, FindTable(body));
   if (auto err = CheckIndex(body)) return *err;
   TANDEM_API_TRY(std::optional<Item> start_key, ParseScanStartKey(body, *table));

@@ -261,6 +261,29 @@ def test_update_creates_item(sddb, table):
     assert sddb.get_item(TableName=table, Key=key2)["Item"] == key2
 
 
+def test_update_that_only_removes_does_not_create_item(sddb, table):
+    # As in DynamoDB: REMOVE (or DELETE from a set) on a missing item writes
+    # nothing and returns no Attributes; on an existing item it updates it.
+    for i, kwargs in enumerate([
+            {"UpdateExpression": "REMOVE a, b.c"},
+            {"UpdateExpression": "DELETE s :v", "ExpressionAttributeValues": {":v": {"SS": ["x"]}}},
+            {"AttributeUpdates": {"a": {"Action": "DELETE"}}}]):
+        key = {"id": {"S": f"only-removes-{i}"}}
+        out = sddb.update_item(TableName=table, Key=key, ReturnValues="ALL_NEW", **kwargs)
+        assert "Attributes" not in out, (kwargs, out)
+        assert "Item" not in sddb.get_item(TableName=table, Key=key, ConsistentRead=True), kwargs
+    key = {"id": {"S": "only-removes-existing"}}
+    sddb.put_item(TableName=table, Item={**key, "a": {"N": "1"}, "b": {"N": "2"}})
+    out = sddb.update_item(TableName=table, Key=key, UpdateExpression="REMOVE a",
+                           ReturnValues="ALL_NEW")
+    assert out["Attributes"] == {**key, "b": {"N": "2"}}
+    # SET together with REMOVE still creates the item.
+    key = {"id": {"S": "set-and-remove"}}
+    out = sddb.update_item(TableName=table, Key=key, UpdateExpression="SET v = :v REMOVE a",
+                           ExpressionAttributeValues={":v": {"N": "1"}}, ReturnValues="ALL_NEW")
+    assert out["Attributes"] == {**key, "v": {"N": "1"}}
+
+
 def test_update_key_attribute_refused(sddb, table):
     m = validation(sddb.update_item, TableName=table, Key={"id": {"S": "k"}},
                    UpdateExpression="SET id = :v", ExpressionAttributeValues={":v": {"S": "z"}})

@@ -139,13 +139,26 @@ def test_query_select_and_projection(sddb, qtable):
     out = q(sddb, qtable, "pk = :p", {":p": S("p")}, Select="COUNT")
     assert out == {**out, "Count": 20, "ScannedCount": 20}
     assert "Items" not in out
+    # DynamoDB's messages (Query wraps them, Scan does not).
     m = validation(q, sddb, qtable, "pk = :p", {":p": S("p")}, Select="SPECIFIC_ATTRIBUTES")
-    assert m == ("One or more parameter values were invalid: Select type SPECIFIC_ATTRIBUTES "
-                 "requires either ProjectionExpression or AttributesToGet")
+    assert m == ("1 validation error detected: Must specify the AttributesToGet or "
+                 "ProjectionExpression when choosing to get SPECIFIC_ATTRIBUTES")
     m = validation(q, sddb, qtable, "pk = :p", {":p": S("p")}, Select="COUNT",
                    ProjectionExpression="sk")
-    assert m == ("One or more parameter values were invalid: Cannot specify the "
-                 "ProjectionExpression when choosing to get COUNT")
+    assert m == ("1 validation error detected: Cannot specify the ProjectionExpression when "
+                 "choosing to get only the Count")
+    m = validation(q, sddb, qtable, "pk = :p", {":p": S("p")}, Select="ALL_ATTRIBUTES",
+                   ProjectionExpression="sk")
+    assert m == ("1 validation error detected: Cannot specify the ProjectionExpression when "
+                 "choosing to get ALL_ATTRIBUTES")
+    m = validation(q, sddb, qtable, "pk = :p", {":p": S("p")}, Select="ALL_PROJECTED_ATTRIBUTES")
+    assert m == ("1 validation error detected: ALL_PROJECTED_ATTRIBUTES can be used only when "
+                 "Querying using an IndexName")
+    m = validation(sddb.scan, TableName=qtable, Select="SPECIFIC_ATTRIBUTES")
+    assert m == ("Must specify the AttributesToGet or ProjectionExpression when choosing to get "
+                 "SPECIFIC_ATTRIBUTES")
+    m = validation(sddb.scan, TableName=qtable, Select="COUNT", AttributesToGet=["sk"])
+    assert m == "Cannot specify the AttributesToGet when choosing to get only the Count"
 
 
 @pytest.mark.parametrize("cond,values,message", [
