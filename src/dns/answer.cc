@@ -5,7 +5,7 @@
 namespace tandem::dns {
 namespace {
 
-constexpr uint16_t kTypeDs = 43;
+constexpr uint16_t kTypeDs = 43, kTypeRrsig = 46, kTypeNsec = 47;
 constexpr uint16_t kClassIn = 1;
 constexpr int kMaxCnameChain = 16;
 constexpr size_t kMaxAdditionalTargets = 16;
@@ -78,7 +78,9 @@ class AnswerWriter {
         PutSet(name, *set, Section::kAnswer);
         return;
       }
-      const RrSet* cname = qtype == kTypeCNAME ? nullptr : node->Find(kTypeCNAME);
+      // RRSIG and NSEC may sit beside a CNAME (RFC 4035 2.5): never followed.
+      const bool follows = qtype != kTypeCNAME && qtype != kTypeRrsig && qtype != kTypeNsec;
+      const RrSet* cname = follows ? node->Find(kTypeCNAME) : nullptr;
       if (cname == nullptr) {
         Negative();
         return;

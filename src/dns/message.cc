@@ -106,17 +106,19 @@ ParseResult ParseQuery(std::span<const uint8_t> p, Query* query) {
   const uint16_t qdcount = Read16(p, 4);
   const uint32_t other_records = uint32_t{Read16(p, 6)} + Read16(p, 8);
   const uint16_t arcount = Read16(p, 10);
-  if (qdcount != 1) {
+  if (qdcount > 1) {
     return ParseResult::kFormErr;
   }
   size_t pos = kHeaderSize;
-  if (!ReadQname(p, &pos, query) || p.size() - pos < 4) {
-    return ParseResult::kFormErr;
+  if (qdcount == 1) {
+    if (!ReadQname(p, &pos, query) || p.size() - pos < 4) {
+      return ParseResult::kFormErr;
+    }
+    query->qtype = Read16(p, pos);
+    query->qclass = Read16(p, pos + 2);
+    pos += 4;
+    query->question_size = pos - kHeaderSize;
   }
-  query->qtype = Read16(p, pos);
-  query->qclass = Read16(p, pos + 2);
-  pos += 4;
-  query->question_size = pos - kHeaderSize;
 
   const uint32_t records = other_records + arcount;
   for (uint32_t i = 0; i < records; ++i) {
@@ -131,7 +133,10 @@ ParseResult ParseQuery(std::span<const uint8_t> p, Query* query) {
     if (rdlength > p.size() - pos) {
       return ParseResult::kFormErr;
     }
-    if (type == 41 && i >= other_records) {  // OPT, in the additional section
+    if (type == 41 && i < other_records) {
+      return ParseResult::kFormErr;  // OPT belongs in the additional section only
+    }
+    if (type == 41) {
       if (query->edns) {
         return ParseResult::kFormErr;  // a second OPT (RFC 6891 6.1.1)
       }
@@ -145,7 +150,17 @@ ParseResult ParseQuery(std::span<const uint8_t> p, Query* query) {
     }
     pos += rdlength;
   }
-  return pos == p.size() ? ParseResult::kQuery : ParseResult::kFormErr;
+  if (pos != p.size()) {
+    return ParseResult::kFormErr;
+  }
+  // No question: malformed for the opcodes that need one (QUERY, NOTIFY,
+  // UPDATE), answered with the OPT read above; any other opcode gets NOTIMP
+  // (IQUERY, STATUS, DSO), as Knot does.
+  const uint8_t opcode = static_cast<uint8_t>((query->flags >> 11) & 0xF);
+  if (qdcount == 0 && (opcode == 0 || opcode == 4 || opcode == 5)) {
+    return ParseResult::kFormErr;
+  }
+  return ParseResult::kQuery;
 }
 
 }  // namespace tandem::dns

@@ -51,10 +51,13 @@ enum class ParseResult {
   kFormErr,  // the header parsed but the rest is malformed
 };
 
-// Reads `packet` into `*query`. Malformed: QDCOUNT other than 1, a question
-// name that is bad (compression pointers, bad label types, over 255 bytes)
-// or cut short, records that do not parse, a second OPT, an OPT whose
-// options overrun it, or bytes after the last record.
+// Reads `packet` into `*query`. Malformed: QDCOUNT over 1, no question for
+// QUERY, NOTIFY or UPDATE (the records are still read, so the FORMERR carries
+// the OPT), a question name that is bad (compression pointers, bad label
+// types, over 255 bytes) or cut short, records that do not parse, an OPT
+// outside the additional section, a second OPT, an OPT whose options overrun
+// it, or bytes after the last record. A message of another opcode without a
+// question is a kQuery with question_size 0 (the responder answers NOTIMP).
 ParseResult ParseQuery(std::span<const uint8_t> packet, Query* query);
 
 }  // namespace tandem::dns

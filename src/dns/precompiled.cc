@@ -11,7 +11,7 @@
 namespace tandem::dns {
 namespace {
 
-constexpr uint16_t kTypeDs = 43, kTypeIxfr = 251, kTypeAxfr = 252;
+constexpr uint16_t kTypeDs = 43, kTypeRrsig = 46, kTypeNsec = 47, kTypeIxfr = 251, kTypeAxfr = 252;
 constexpr uint16_t kClassIn = 1;
 constexpr size_t kMaxMessage = 65535;  // the largest limit any query has (TCP)
 // Past this much text the zone is too big to precompile; all of it then
@@ -21,11 +21,12 @@ constexpr size_t kMaxText = size_t{1} << 30;
 // general path would compress differently from the NXDOMAIN template.
 constexpr size_t kMaxTargets = 64;
 
-// Types whose answer is not a function of the name alone (or that the
-// responder answers before looking at the zone).
+// Types whose answer is not a function of the name alone, that the
+// responder answers before looking at the zone, or that do not follow a
+// CNAME (RRSIG, NSEC).
 bool IsSpecial(uint16_t qtype) {
-  return qtype == 0 || qtype == kTypeDs || qtype == kTypeIxfr || qtype == kTypeAxfr ||
-         qtype == kTypeANY;
+  return qtype == 0 || qtype == kTypeDs || qtype == kTypeRrsig || qtype == kTypeNsec ||
+         qtype == kTypeIxfr || qtype == kTypeAxfr || qtype == kTypeANY;
 }
 
 uint64_t Mix(uint64_t h, uint64_t w) {

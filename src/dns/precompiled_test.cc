@@ -220,7 +220,8 @@ TEST(PrecompiledTest, CoversPlainAnswersAndLeavesTheRestToTheGeneralPath) {
   EXPECT_EQ(find("mxw.shop.example.", kTypeMX), nullptr);           // additional A drawn
   EXPECT_NE(find("toweighted.shop.example.", kTypeAAAA), nullptr);  // NODATA at the end
   // Types answered before or beside the zone lookup.
-  for (uint16_t special : {uint16_t{0}, uint16_t{43}, uint16_t{251}, uint16_t{252}, kTypeANY}) {
+  for (uint16_t special : {uint16_t{0}, uint16_t{43}, uint16_t{46}, uint16_t{47}, uint16_t{251},
+                           uint16_t{252}, kTypeANY}) {
     EXPECT_EQ(find("www.shop.example.", special), nullptr) << special;
   }
   // Names that do not exist: the shared NXDOMAIN answer, unless a wildcard,

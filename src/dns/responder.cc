@@ -102,6 +102,8 @@ size_t Responder::Respond(const ZoneSet& zones, std::span<const uint8_t> packet,
     rcode = kRcodeNotImp;
   } else if (query.edns && query.edns_version > 0) {
     rcode = kRcodeBadVers;  // RFC 6891 6.1.3
+  } else if (query.qtype == kTypeAxfr && transport == Transport::kUdp) {
+    rcode = kRcodeNotImp;  // AXFR is a TCP thing (as Knot: before any zone check)
   } else if (query.qclass != kClassIn && query.qclass != kClassAny) {
     rcode = kRcodeRefused;
   } else if ((zone = zones.FindZone(query.qname_view())) == nullptr) {

@@ -100,10 +100,14 @@ TEST(ResponderProtocolTest, TypeZeroAndZoneTransfers) {
   for (uint16_t type : {251, 252}) {
     for (Transport t : {Transport::kUdp, Transport::kTcp}) {
       Response r = h.Ask(Q("shop.example.", type), t);
-      EXPECT_EQ(r.rcode, kRcodeNotAuth);
+      // AXFR is TCP only: over UDP it is NOTIMP before any zone check, as
+      // in Knot; otherwise no transfers (NOTAUTH, as Knot without an ACL).
+      const bool udp_axfr = type == 252 && t == Transport::kUdp;
+      EXPECT_EQ(r.rcode, udp_axfr ? kRcodeNotImp : kRcodeNotAuth) << type;
       EXPECT_FALSE(r.aa());
     }
   }
+  EXPECT_EQ(h.Ask(Q("not-ours.example.", 252), Transport::kUdp).rcode, kRcodeNotImp);
 }
 
 TEST(ResponderProtocolTest, ResponsesAndRuntsAreDropped) {
@@ -165,6 +169,52 @@ TEST(ResponderProtocolTest, MalformedQueriesGetFormerr) {
   }
   long_name.insert(long_name.end(), {0, 0, 1, 0, 1});
   FormErr(h, long_name);
+}
+
+TEST(ResponderProtocolTest, OtherOpcodesWithoutAQuestionAreNotImplemented) {
+  // IQUERY (RFC 3425), STATUS and DSO (RFC 8490) carry no question: NOTIMP,
+  // as Knot answers, not FORMERR; QUERY, NOTIFY and UPDATE need one.
+  Harness h;
+  std::vector<uint8_t> p = MakeQuery(Q("shop.example.", kTypeSOA));
+  p.resize(12);
+  p[5] = 0;  // QDCOUNT 0
+  for (uint16_t opcode : {1, 2, 6}) {
+    p[2] = static_cast<uint8_t>((opcode << 3) | 0x01);
+    auto r = testing::Decode(h.Raw(p));
+    ASSERT_TRUE(r.has_value()) << opcode;
+    EXPECT_EQ(r->rcode, kRcodeNotImp) << opcode;
+    EXPECT_EQ(r->qdcount, 0) << opcode;
+  }
+  for (uint16_t opcode : {0, 4, 5}) {
+    p[2] = static_cast<uint8_t>((opcode << 3) | 0x01);
+    EXPECT_EQ(FormErr(h, p).qdcount, 0) << opcode;
+  }
+}
+
+TEST(ResponderProtocolTest, AFormerrWithoutAQuestionStillCarriesTheOpt) {
+  // RFC 6891 7: a request with OPT gets OPT back, FORMERR included (dig
+  // +header-only sends exactly this).
+  Harness h;
+  QuerySpec q = Q("shop.example.", kTypeSOA);
+  q.edns = true;
+  std::vector<uint8_t> p = MakeQuery(q);
+  // Drop the question (name "shop.example." = 14 bytes + type + class),
+  // keep the OPT record after it.
+  p.erase(p.begin() + 12, p.begin() + 12 + 14 + 4);
+  p[5] = 0;
+  Response r = FormErr(h, p);
+  EXPECT_EQ(r.qdcount, 0);
+  EXPECT_TRUE(r.opt.has_value());
+}
+
+TEST(ResponderProtocolTest, AnOptOutsideTheAdditionalSectionIsMalformed) {
+  Harness h;
+  QuerySpec q = Q("shop.example.", kTypeSOA);
+  q.edns = true;
+  std::vector<uint8_t> p = MakeQuery(q);
+  p[7] = 1;   // ANCOUNT 1
+  p[11] = 0;  // ARCOUNT 0: the OPT is now in the answer section
+  FormErr(h, p);
 }
 
 TEST(ResponderProtocolTest, EdnsIsEchoedWithOurPayloadAndDo) {

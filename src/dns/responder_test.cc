@@ -70,6 +70,23 @@ TEST(ResponderTest, NodataIsNoerrorWithTheSoa) {
   }
 }
 
+TEST(ResponderTest, RrsigAndNsecAtACnameAreNotFollowed) {
+  // They may sit beside a CNAME (RFC 4035 2.5): an unsigned zone gives
+  // NODATA at the alias itself, as Knot does; other types follow it.
+  Harness h;
+  for (uint16_t type : {uint16_t{46}, uint16_t{47}}) {
+    Response r = h.Ask(Q("alias.shop.example.", type));
+    EXPECT_EQ(r.rcode, 0) << type;
+    EXPECT_TRUE(r.aa()) << type;
+    EXPECT_TRUE(r.answer.empty()) << type;
+    ASSERT_EQ(r.authority.size(), 1u) << type;
+    EXPECT_EQ(r.authority[0].type, kTypeSOA) << type;
+  }
+  Response followed = h.Ask(Q("alias.shop.example.", kTypeA));
+  ASSERT_FALSE(followed.answer.empty());
+  EXPECT_EQ(followed.answer[0].type, kTypeCNAME);
+}
+
 TEST(ResponderTest, EmptyNonTerminalsAreNodataAndNamesBelowThemNxdomain) {
   Harness h;
   for (const char* ent : {"sub.shop.example.", "ent.sub.shop.example."}) {
