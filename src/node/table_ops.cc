@@ -38,23 +38,22 @@ Field ThroughputField() {
 Field KeySchemaField(bool check_enum) {
   Field key_type = NotNull(StringField("KeyType"));
   if (check_enum) key_type = Enum(key_type, {"HASH", "RANGE"});
-  return Length(NotNull(ListOf("KeySchema", StructField("member", "KeySchemaElement",
-                                                        {NotNull(StringField("AttributeName")),
-                                                         key_type}))),
-                1, 2);
+  return Length(
+      NotNull(ListOf("KeySchema", StructField("member", "KeySchemaElement",
+                                              {NotNull(StringField("AttributeName")), key_type}))),
+      1, 2);
 }
 
 Field IndexListField(const char* name, const char* struct_name) {
-  return ListOf(name, StructField("member", struct_name,
-                                  {TableNameField("IndexName"),
-                                   KeySchemaField(false),
-                                   NotNull(StructField("Projection", "Projection",
-                                                       {Enum(StringField("ProjectionType"),
-                                                             {"ALL", "INCLUDE", "KEYS_ONLY"}),
-                                                        Length(ListOf("NonKeyAttributes",
-                                                                      StringField("member")),
-                                                               1, std::nullopt)})),
-                                   ThroughputField()}));
+  return ListOf(
+      name, StructField(
+                "member", struct_name,
+                {TableNameField("IndexName"), KeySchemaField(false),
+                 NotNull(StructField(
+                     "Projection", "Projection",
+                     {Enum(StringField("ProjectionType"), {"ALL", "INCLUDE", "KEYS_ONLY"}),
+                      Length(ListOf("NonKeyAttributes", StringField("member")), 1, std::nullopt)})),
+                 ThroughputField()}));
 }
 
 const Schema& CreateTableSchema() {
@@ -103,6 +102,10 @@ std::string Str(const json::object& body, std::string_view name) {
   const auto* v = body.if_contains(name);
   return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
 }
+bool Bool(const json::object& body, std::string_view name) {
+  const auto* v = body.if_contains(name);
+  return v != nullptr && v->is_bool() && v->as_bool();
+}
 
 // The throughput checks CreateTable and UpdateTable share.
 std::optional<ApiError> CheckThroughputBounds(const json::object* pt) {
@@ -124,7 +127,8 @@ std::optional<ApiError> ValidateTags(const json::array* tags) {
     const auto* key = obj.if_contains("Key");
     if (key == nullptr || !key->is_string()) continue;
     if (key->as_string().starts_with("aws:")) {
-      return ApiError::Validation("One or more parameter values were invalid: Tag key cannot start with \"aws:\"");
+      return ApiError::Validation(
+          "One or more parameter values were invalid: Tag key cannot start with \"aws:\"");
     }
   }
   return std::nullopt;
@@ -176,7 +180,7 @@ json::object Executor::DescribeTableJson(const storage::TableMeta& meta) const {
     billing["LastUpdateToPayPerRequestDateTime"] = meta.pay_per_request_since;
   }
   t["BillingModeSummary"] = std::move(billing);
-  t["DeletionProtectionEnabled"] = false;
+  t["DeletionProtectionEnabled"] = meta.deletion_protection;
   if (meta.IsGlobal()) {
     // As DynamoDB: Replicas names the other regions of the group.
     json::array replicas;
@@ -239,14 +243,16 @@ Executor::Response Executor::CreateTable(const json::object& body) {
         "Both the Hash Key and the Range Key element in the KeySchema have the same name");
   }
   if (key_array[0].as_object().at("KeyType").as_string() != "HASH") {
-    return ApiError::Validation("Invalid KeySchema: The first KeySchemaElement is not a HASH key type");
+    return ApiError::Validation(
+        "Invalid KeySchema: The first KeySchemaElement is not a HASH key type");
   }
   if (keys.size() == 2 && key_array[1].as_object().at("KeyType").as_string() != "RANGE") {
-    return ApiError::Validation("Invalid KeySchema: The second KeySchemaElement is not a RANGE key type");
+    return ApiError::Validation(
+        "Invalid KeySchema: The second KeySchemaElement is not a RANGE key type");
   }
   if (body.contains("LocalSecondaryIndexes") || body.contains("GlobalSecondaryIndexes")) {
     if (!body.at(body.contains("LocalSecondaryIndexes") ? "LocalSecondaryIndexes"
-                                                       : "GlobalSecondaryIndexes")
+                                                        : "GlobalSecondaryIndexes")
              .is_null()) {
       return ApiError::Validation(
           "One or more parameter values were invalid: Secondary indexes are not supported by this "
@@ -266,8 +272,9 @@ Executor::Response Executor::CreateTable(const json::object& body) {
   meta.table_uuid = NewUuid();
   auto key_element = [&](const std::string& name) {
     const std::string& t = def_types[name];
-    return storage::KeyElement{name, t == "N" ? ValueType::kN : t == "B" ? ValueType::kB
-                                                                          : ValueType::kS};
+    return storage::KeyElement{name, t == "N"   ? ValueType::kN
+                                     : t == "B" ? ValueType::kB
+                                                : ValueType::kS};
   };
   meta.hash_key = key_element(keys[0]);
   if (keys.size() == 2) meta.range_key = key_element(keys[1]);
@@ -279,6 +286,7 @@ Executor::Response Executor::CreateTable(const json::object& body) {
   }
   meta.creation_time = static_cast<double>(clock_->NowMicros() / 1000) / 1000.0;
   if (billing == "PAY_PER_REQUEST") meta.pay_per_request_since = meta.creation_time;
+  meta.deletion_protection = Bool(body, "DeletionProtectionEnabled");
   if (const auto* tags = Arr(body, "Tags")) {
     for (const auto& t : *tags) {
       meta.tags[std::string(t.as_object().at("Key").as_string())] =
@@ -303,8 +311,8 @@ Executor::Response Executor::DescribeTable(const json::object& body) {
   if (auto err = CheckRequest(body, TableNameOnlySchema())) return *err;
   auto table = store_->FindTable(Str(body, "TableName"));
   if (!table) {
-    return ApiError::ResourceNotFound("Requested resource not found: Table: " +
-                                      Str(body, "TableName") + " not found");
+    return ApiError::ResourceNotFound(
+        "Requested resource not found: Table: " + Str(body, "TableName") + " not found");
   }
   table = RefreshReplicaStatus(std::move(table));
   return json::object{{"Table", DescribeTableJson(*table)}};
@@ -376,8 +384,8 @@ Executor::Response Executor::UpdateTable(const json::object& body) {
         "BillingMode is PROVISIONED");
   }
   if (auto err = CheckThroughputBounds(pt)) return *err;
-  for (const char* unsupported : {"GlobalSecondaryIndexUpdates", "StreamSpecification",
-                                  "SSESpecification"}) {
+  for (const char* unsupported :
+       {"GlobalSecondaryIndexUpdates", "StreamSpecification", "SSESpecification"}) {
     if (const auto* v = body.if_contains(unsupported); v != nullptr && !v->is_null()) {
       return ApiError::Validation(std::string("One or more parameter values were invalid: ") +
                                   unsupported + " is not supported by this Tandem version yet");
@@ -385,8 +393,8 @@ Executor::Response Executor::UpdateTable(const json::object& body) {
   }
   auto found = store_->FindTable(Str(body, "TableName"));
   if (!found) {
-    return ApiError::ResourceNotFound("Requested resource not found: Table: " +
-                                      Str(body, "TableName") + " not found");
+    return ApiError::ResourceNotFound(
+        "Requested resource not found: Table: " + Str(body, "TableName") + " not found");
   }
   if (const json::array* replica_updates = Arr(body, "ReplicaUpdates")) {
     if (pt != nullptr || !billing.empty() || body.contains("DeletionProtectionEnabled") ||
@@ -413,9 +421,8 @@ Executor::Response Executor::UpdateTable(const json::object& body) {
       return ApiError::Validation(
           "The provisioned throughput for the table will not change. The requested value equals "
           "the current value. Current ReadCapacityUnits provisioned for the table: " +
-          std::to_string(meta.read_capacity) +
-          ". Requested ReadCapacityUnits: " + std::to_string(rcu) +
-          ". Current WriteCapacityUnits provisioned for the table: " +
+          std::to_string(meta.read_capacity) + ". Requested ReadCapacityUnits: " +
+          std::to_string(rcu) + ". Current WriteCapacityUnits provisioned for the table: " +
           std::to_string(meta.write_capacity) +
           ". Requested WriteCapacityUnits: " + std::to_string(wcu) +
           ". Refer to the Amazon DynamoDB Developer Guide for current limits and how to request "
@@ -437,6 +444,9 @@ Executor::Response Executor::UpdateTable(const json::object& body) {
       meta.write_capacity = 0;
     }
   }
+  if (body.contains("DeletionProtectionEnabled")) {
+    meta.deletion_protection = Bool(body, "DeletionProtectionEnabled");
+  }
   Status st = store_->UpdateTable(meta);
   if (!st.ok()) return ApiError::FromStatus(st);
   return json::object{{"TableDescription", DescribeTableJson(meta)}};
@@ -446,8 +456,13 @@ Executor::Response Executor::DeleteTable(const json::object& body) {
   if (auto err = CheckRequest(body, TableNameOnlySchema())) return *err;
   auto table = store_->FindTable(Str(body, "TableName"));
   if (!table) {
-    return ApiError::ResourceNotFound("Requested resource not found: Table: " +
-                                      Str(body, "TableName") + " not found");
+    return ApiError::ResourceNotFound(
+        "Requested resource not found: Table: " + Str(body, "TableName") + " not found");
+  }
+  if (table->deletion_protection) {
+    return ApiError::Validation(
+        "Resource cannot be deleted as it is currently protected against deletion. Disable "
+        "deletion protection first.");
   }
   json::object desc = DescribeTableJson(*table);
   // A replica of a global table leaves the group first, so the other regions
@@ -494,8 +509,8 @@ Executor::Response Executor::TagResource(const json::object& body) {
   if (auto err = ValidateTags(&tags)) return *err;
   auto table = store_->FindTable(name);
   if (!table) {
-    return ApiError::ResourceNotFound("Requested resource not found: ResourcArn: " +
-                                      Str(body, "ResourceArn") + " not found");
+    return ApiError::ResourceNotFound(
+        "Requested resource not found: ResourcArn: " + Str(body, "ResourceArn") + " not found");
   }
   storage::TableMeta meta = *table;
   for (const auto& t : tags) {
@@ -541,8 +556,8 @@ Executor::Response Executor::ListTagsOfResource(const json::object& body) {
   TANDEM_API_TRY(std::string name, TableFromArn(Str(body, "ResourceArn"), TableArn("")));
   auto table = store_->FindTable(name);
   if (!table) {
-    return ApiError::ResourceNotFound("Requested resource not found: ResourcArn: " +
-                                      Str(body, "ResourceArn") + " not found");
+    return ApiError::ResourceNotFound(
+        "Requested resource not found: ResourcArn: " + Str(body, "ResourceArn") + " not found");
   }
   json::array tags;
   for (const auto& [k, v] : table->tags) tags.push_back(json::object{{"Key", k}, {"Value", v}});
@@ -551,8 +566,9 @@ Executor::Response Executor::ListTagsOfResource(const json::object& body) {
 
 Executor::Response Executor::DescribeEndpoints(const json::object& body) {
   return json::object{
-      {"Endpoints", json::array{json::object{{"Address", "dynamodb." + store_->region() + ".amazonaws.com"},
-                                             {"CachePeriodInMinutes", 1440}}}}};
+      {"Endpoints",
+       json::array{json::object{{"Address", "dynamodb." + store_->region() + ".amazonaws.com"},
+                                {"CachePeriodInMinutes", 1440}}}}};
 }
 
 Executor::Response Executor::DescribeLimits(const json::object& body) {
@@ -566,8 +582,8 @@ Executor::Response Executor::DescribeTimeToLive(const json::object& body) {
   if (auto err = CheckRequest(body, TableNameOnlySchema())) return *err;
   auto table = store_->FindTable(Str(body, "TableName"));
   if (!table) {
-    return ApiError::ResourceNotFound("Requested resource not found: Table: " +
-                                      Str(body, "TableName") + " not found");
+    return ApiError::ResourceNotFound(
+        "Requested resource not found: Table: " + Str(body, "TableName") + " not found");
   }
   return json::object{{"TimeToLiveDescription", json::object{{"TimeToLiveStatus", "DISABLED"}}}};
 }

@@ -427,10 +427,10 @@ TEST_F(StoreTest, ConcurrentMutateManyInOppositeOrdersNeitherDeadlocksNorLosesUp
     threads.emplace_back([&, i] {
       for (int j = 0; j < kRounds; ++j) {
         // Half the threads name x first, half y first; with Mutate on x mixed in.
-        auto results = i % 2 == 0 ? store_->MutateMany({{t.get(), &x, Increment(x)},
-                                                        {t.get(), &y, Increment(y)}})
-                                  : store_->MutateMany({{t.get(), &y, Increment(y)},
-                                                        {t.get(), &x, Increment(x)}});
+        auto results =
+            i % 2 == 0
+                ? store_->MutateMany({{t.get(), &x, Increment(x)}, {t.get(), &y, Increment(y)}})
+                : store_->MutateMany({{t.get(), &y, Increment(y)}, {t.get(), &x, Increment(x)}});
         ASSERT_TRUE(results.ok());
         ASSERT_TRUE(store_->Mutate(*t, x, Increment(x)).ok());
       }
@@ -453,7 +453,6 @@ TEST_F(StoreTest, SecondOpenOfTheSameDirectoryIsRefused) {
   ASSERT_FALSE(second.ok());
   EXPECT_NE(second.status().message().find("in use by another tandem node"), std::string::npos);
 }
-
 
 // ---- ApplyReplicated and AnnounceTable ----
 
@@ -583,12 +582,12 @@ TEST_F(ApplyTest, TombstonesReplaceOlderPutsAndAbsentItemsAndBlockOlderPuts) {
 
 TEST_F(ApplyTest, RepeatedKeysInOneBatchKeepTheNewestAndCountStatsOnce) {
   auto t = MakeTable("orders");
-  auto s = Apply("eu-west-1", 6,
-                 {Rec(1, "a", Hlc(10), "eu-west-1", "1"), Rec(2, "a", Hlc(12), "eu-west-1", "2"),
-                  Rec(3, "a", Hlc(11), "eu-west-1", "old"),  // older than seq 2: discarded
-                  Rec(4, "b", Hlc(10), "eu-west-1", "1"),
-                  Rec(5, "b", Hlc(13), "eu-west-1", std::nullopt),
-                  Rec(6, "b", Hlc(14), "eu-west-1", "22")});
+  auto s = Apply(
+      "eu-west-1", 6,
+      {Rec(1, "a", Hlc(10), "eu-west-1", "1"), Rec(2, "a", Hlc(12), "eu-west-1", "2"),
+       Rec(3, "a", Hlc(11), "eu-west-1", "old"),  // older than seq 2: discarded
+       Rec(4, "b", Hlc(10), "eu-west-1", "1"), Rec(5, "b", Hlc(13), "eu-west-1", std::nullopt),
+       Rec(6, "b", Hlc(14), "eu-west-1", "22")});
   EXPECT_EQ(s.applied, 5u);
   EXPECT_EQ(s.discarded, 1u);
   EXPECT_EQ(Qty("a"), "2");
@@ -598,14 +597,13 @@ TEST_F(ApplyTest, RepeatedKeysInOneBatchKeepTheNewestAndCountStatsOnce) {
   a["qty"] = Value::N("2");
   Item b = Key("b", "1");
   b["qty"] = Value::N("22");
-  EXPECT_EQ(store_->Stats(t->id).size_bytes,
-            static_cast<int64_t>(ItemSize(a) + ItemSize(b)));
+  EXPECT_EQ(store_->Stats(t->id).size_bytes, static_cast<int64_t>(ItemSize(a) + ItemSize(b)));
 }
 
 TEST_F(ApplyTest, StatsFollowAppliedPutsReplacementsAndDeletes) {
   auto t = MakeTable("orders");
-  Apply("eu-west-1", 2, {Rec(1, "a", Hlc(10), "eu-west-1", "1"),
-                         Rec(2, "b", Hlc(10), "eu-west-1", "1")});
+  Apply("eu-west-1", 2,
+        {Rec(1, "a", Hlc(10), "eu-west-1", "1"), Rec(2, "b", Hlc(10), "eu-west-1", "1")});
   Item small = Key("a", "1");
   small["qty"] = Value::N("1");
   EXPECT_EQ(store_->Stats(t->id).item_count, 2);
@@ -614,8 +612,7 @@ TEST_F(ApplyTest, StatsFollowAppliedPutsReplacementsAndDeletes) {
   Item big = Key("a", "1");
   big["qty"] = Value::N("123456789");
   EXPECT_EQ(store_->Stats(t->id).item_count, 2);
-  EXPECT_EQ(store_->Stats(t->id).size_bytes,
-            static_cast<int64_t>(ItemSize(small) + ItemSize(big)));
+  EXPECT_EQ(store_->Stats(t->id).size_bytes, static_cast<int64_t>(ItemSize(small) + ItemSize(big)));
   Apply("eu-west-1", 4, {Rec(4, "b", Hlc(11), "eu-west-1", std::nullopt)});
   EXPECT_EQ(store_->Stats(t->id).item_count, 1);
   EXPECT_EQ(store_->Stats(t->id).size_bytes, static_cast<int64_t>(ItemSize(big)));
@@ -628,7 +625,7 @@ TEST_F(ApplyTest, ReceiveCursorPersistsAndReplayedRecordsAreIgnored) {
   MakeTable("orders");
   EXPECT_EQ(store_->ReceiveCursor("eu-west-1"), 0u);
   Apply("eu-west-1", 5, {Rec(2, "a", Hlc(10), "eu-west-1", "1")});
-  EXPECT_EQ(store_->ReceiveCursor("eu-west-1"), 5u);  // the batch's range, not its last record
+  EXPECT_EQ(store_->ReceiveCursor("eu-west-1"), 5u);   // the batch's range, not its last record
   EXPECT_EQ(store_->ReceiveCursor("ap-south-1"), 0u);  // cursors are per source
   Reopen();
   EXPECT_EQ(store_->ReceiveCursor("eu-west-1"), 5u);
@@ -656,9 +653,9 @@ TEST_F(ApplyTest, RecordsOfAMissingTableAreSkippedWithoutStallingTheSource) {
   MakeTable("orders");
   ChangeRecord other = Rec(2, "x", Hlc(10), "eu-west-1", "1");
   other.table = "nope";
-  Store::ApplyStats s = Apply("eu-west-1", 3,
-                              {Rec(1, "a", Hlc(10), "eu-west-1", "1"), other,
-                               Rec(3, "b", Hlc(11), "eu-west-1", "2")});
+  Store::ApplyStats s = Apply(
+      "eu-west-1", 3,
+      {Rec(1, "a", Hlc(10), "eu-west-1", "1"), other, Rec(3, "b", Hlc(11), "eu-west-1", "2")});
   EXPECT_EQ(s.applied, 2u);
   EXPECT_EQ(s.no_table, 1u);
   EXPECT_EQ(Qty("a"), "1");
@@ -704,8 +701,9 @@ TEST_F(ApplyTest, AnnounceTableRelogsEveryVersionTombstonesToo) {
   }
   ASSERT_TRUE(Delete(*t, Key("k1", "1")).ok());
   ASSERT_TRUE(Put(*other, Key("elsewhere", "1")).ok());
-  Apply("eu-west-1", 2, {Rec(1, "r", Hlc(-5), "eu-west-1", "9"),
-                         Rec(2, "gone", Hlc(-4), "eu-west-1", std::nullopt)});
+  Apply(
+      "eu-west-1", 2,
+      {Rec(1, "r", Hlc(-5), "eu-west-1", "9"), Rec(2, "gone", Hlc(-4), "eu-west-1", std::nullopt)});
   // The stored versions, by key.
   std::map<std::string, VersionMeta> stored;
   std::map<std::string, std::optional<Item>> images;
@@ -743,7 +741,6 @@ TEST_F(ApplyTest, AnnounceTableRelogsEveryVersionTombstonesToo) {
   EXPECT_EQ(store_->Stats(t->id).item_count, 5);  // re-logging changes no item
   EXPECT_EQ(store_->AnnounceTable("missing").status().code(), Status::Code::kNotFound);
 }
-
 
 // ---- Garbage collection ----
 
@@ -788,8 +785,8 @@ TEST_F(GcTest, RegionalTableTombstonesGoAtTheNextRound) {
 TEST_F(GcTest, GlobalTableTombstonesWaitForEveryReplicaPeer) {
   MakeGlobal({"eu-west-1", "ap-south-1"});
   auto t = store_->FindTable("orders");
-  ASSERT_TRUE(Put(*t, Key("a", "1")).ok());                                   // seq 1
-  ASSERT_TRUE(Delete(*t, Key("a", "1")).ok());                                // seq 2
+  ASSERT_TRUE(Put(*t, Key("a", "1")).ok());                                  // seq 1
+  ASSERT_TRUE(Delete(*t, Key("a", "1")).ok());                               // seq 2
   Apply("eu-west-1", 1, {Rec(1, "b", Hlc(50), "eu-west-1", std::nullopt)});  // seq 3
   // No horizons yet: nothing goes.
   EXPECT_EQ(store_->RunMaintenance()->tombstones_collected, 0u);
@@ -812,12 +809,13 @@ TEST_F(GcTest, ATombstoneReplacedMeanwhileIsKept) {
   MakeGlobal({"eu-west-1"});
   auto t = store_->FindTable("orders");
   ASSERT_TRUE(Delete(*t, Key("a", "1")).ok());  // deleting nothing: no tombstone
-  Apply("eu-west-1", 3, {Rec(1, "a", Hlc(10), "eu-west-1", std::nullopt),    // seq 1
-                         Rec(2, "b", Hlc(10), "eu-west-1", std::nullopt),    // seq 2
-                         Rec(3, "c", Hlc(10), "eu-west-1", std::nullopt)});  // seq 3
+  Apply("eu-west-1", 3,
+        {Rec(1, "a", Hlc(10), "eu-west-1", std::nullopt),    // seq 1
+         Rec(2, "b", Hlc(10), "eu-west-1", std::nullopt),    // seq 2
+         Rec(3, "c", Hlc(10), "eu-west-1", std::nullopt)});  // seq 3
   Item revived = Key("a", "1");
   revived["qty"] = Value::N("1");
-  ASSERT_TRUE(Put(*t, revived).ok());                                          // seq 4
+  ASSERT_TRUE(Put(*t, revived).ok());                                        // seq 4
   Apply("eu-west-1", 4, {Rec(4, "b", Hlc(20), "eu-west-1", std::nullopt)});  // seq 5
   store_->SetPeerHorizon("eu-west-1", 3);
   // a: a put replaced it; b: a newer tombstone (own entry, seq 5) replaced
@@ -905,6 +903,25 @@ TEST_F(GcTest, BackgroundThreadCollectsWithoutBeingAsked) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   EXPECT_EQ(store_->TombstonesCollected(), 1u);
+}
+
+TEST_F(StoreTest, TableSettingsSurviveReopen) {
+  auto t = MakeTable("guarded");
+  TableMeta meta = *t;
+  EXPECT_FALSE(meta.deletion_protection);
+  meta.deletion_protection = true;
+  ASSERT_TRUE(store_->UpdateTable(meta).ok());
+  Reopen();
+  auto again = store_->FindTable("guarded");
+  ASSERT_NE(again, nullptr);
+  EXPECT_TRUE(again->deletion_protection);
+  // A record written before the field existed reads as unprotected.
+  auto old = TableMeta::FromJson(
+      R"({"id":7,"name":"x","uuid":"u","hash":{"name":"id","type":"S"},"defs":[["id","S"]],)"
+      R"("billing":"PROVISIONED","rcu":1,"wcu":1,"created":0,"inc":0,"dec":0,"decs":0,)"
+      R"("ppr_since":0,"tags":{},"status":"ACTIVE"})");
+  ASSERT_TRUE(old.ok()) << old.status().ToString();
+  EXPECT_FALSE(old->deletion_protection);
 }
 
 }  // namespace

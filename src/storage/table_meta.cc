@@ -16,8 +16,7 @@ boost::json::object KeyToJson(const KeyElement& key) {
 }
 
 KeyElement KeyFromJson(const boost::json::object& obj) {
-  return {std::string(obj.at("name").as_string()),
-          KeyTypeFromName(obj.at("type").as_string())};
+  return {std::string(obj.at("name").as_string()), KeyTypeFromName(obj.at("type").as_string())};
 }
 
 }  // namespace
@@ -44,6 +43,7 @@ std::string TableMeta::ToJson() const {
   for (const auto& [k, v] : tags) tag_obj[k] = v;
   obj["tags"] = std::move(tag_obj);
   obj["status"] = status;
+  if (deletion_protection) obj["protected"] = true;
   if (!replicas.empty()) {
     boost::json::object reps;
     for (const auto& [region, state] : replicas) reps[region] = state;
@@ -82,6 +82,7 @@ StatusOr<TableMeta> TableMeta::FromJson(std::string_view json) {
       m.tags[std::string(k)] = std::string(t.as_string());
     }
     m.status = obj.at("status").as_string();
+    if (const auto* p = obj.if_contains("protected")) m.deletion_protection = p->as_bool();
     if (const auto* reps = obj.if_contains("replicas")) {
       for (const auto& [region, state] : reps->as_object()) {
         m.replicas[std::string(region)] = std::string(state.as_string());

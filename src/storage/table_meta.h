@@ -22,9 +22,9 @@ struct KeyElement {
 };
 
 struct TableMeta {
-  uint32_t id = 0;             // local storage prefix; never reused
+  uint32_t id = 0;  // local storage prefix; never reused
   std::string name;
-  std::string table_uuid;      // TableId as DynamoDB shows it
+  std::string table_uuid;  // TableId as DynamoDB shows it
   KeyElement hash_key;
   std::optional<KeyElement> range_key;
   // AttributeDefinitions as given (name -> "S" | "N" | "B").
@@ -32,13 +32,14 @@ struct TableMeta {
   std::string billing_mode = "PROVISIONED";  // or PAY_PER_REQUEST
   int64_t read_capacity = 0;
   int64_t write_capacity = 0;
-  double creation_time = 0;                  // seconds since the epoch
+  double creation_time = 0;  // seconds since the epoch
   double last_increase_time = 0;
   double last_decrease_time = 0;
   int64_t decreases_today = 0;
   double pay_per_request_since = 0;
   std::map<std::string, std::string> tags;
   std::string status = "ACTIVE";
+  bool deletion_protection = false;  // DeletionProtectionEnabled: DeleteTable refused
 
   // Global tables. `replicas` lists every region holding a replica of this
   // table, this one included, with its ReplicaStatus ("CREATING", "ACTIVE",

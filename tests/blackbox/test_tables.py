@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from bbutil import error_of, unique, validation
+from bbutil import error_of, raw_call, unique, validation
 from conftest import create_table
 
 ARN_PREFIX = "arn:aws:dynamodb:us-east-1:000000000000:table/"
@@ -334,3 +334,43 @@ def test_tables_survive_restart(start_node):
     t = ddb2.describe_table(TableName="kept")["Table"]
     assert t["KeySchema"][1] == {"AttributeName": "sk", "KeyType": "RANGE"}
     assert ddb2.get_item(TableName="kept", Key={"id": {"S": "a"}, "sk": {"N": "1"}})["Item"]
+
+
+def test_deletion_protection(shared_node, sddb):
+    # Stored and described; DeleteTable refused with DynamoDB's message, and
+    # nothing deleted, until UpdateTable turns it off. Raw JSON: Debian's
+    # botocore predates DeletionProtectionEnabled.
+    def call(op, **body):
+        status, _, out = raw_call(shared_node, op, body)
+        return status, out
+
+    def protected(table):
+        status, out = call("DescribeTable", TableName=table)
+        assert status == 200, out
+        return out["Table"]["DeletionProtectionEnabled"]
+
+    t = unique("protected")
+    status, out = call("CreateTable", TableName=t, BillingMode="PAY_PER_REQUEST",
+                       AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                       KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                       DeletionProtectionEnabled=True)
+    assert status == 200 and out["TableDescription"]["DeletionProtectionEnabled"] is True, out
+    sddb.put_item(TableName=t, Item={"id": {"S": "kept"}})
+    assert protected(t) is True
+    m = validation(sddb.delete_table, TableName=t)
+    assert m == ("Resource cannot be deleted as it is currently protected against deletion. "
+                 "Disable deletion protection first.")
+    assert sddb.get_item(TableName=t, Key={"id": {"S": "kept"}})["Item"]["id"] == {"S": "kept"}
+    status, out = call("UpdateTable", TableName=t, DeletionProtectionEnabled=False)
+    assert status == 200 and out["TableDescription"]["DeletionProtectionEnabled"] is False, out
+    assert protected(t) is False
+    sddb.delete_table(TableName=t)
+    code, _, _ = error_of(sddb.describe_table, TableName=t)
+    assert code == "ResourceNotFoundException"
+    # Off by default; turned on by UpdateTable too.
+    t2 = create_table(sddb, unique("unprotected"))
+    assert protected(t2) is False
+    assert call("UpdateTable", TableName=t2, DeletionProtectionEnabled=True)[0] == 200
+    validation(sddb.delete_table, TableName=t2)
+    assert call("UpdateTable", TableName=t2, DeletionProtectionEnabled=False)[0] == 200
+    sddb.delete_table(TableName=t2)
