@@ -79,14 +79,15 @@ Result<Expressions> ParseExpressions(const json::object& body, const ExpressionM
       return ApiError::Validation(
           "Can not use both expression and non-expression parameters in the same request: "
           "Non-expression parameters: {" +
-          JoinNames(used_legacy, ", ") + "} Expression parameters: {" +
-          JoinNames(used_expr, ", ") + "}");
+          JoinNames(used_legacy, ", ") + "} Expression parameters: {" + JoinNames(used_expr, ", ") +
+          "}");
     }
   }
   const bool has_names = Present(body, "ExpressionAttributeNames");
   const bool has_values = Present(body, "ExpressionAttributeValues");
   if (has_names && used_expr.empty()) {
-    return ApiError::Validation("ExpressionAttributeNames can only be specified when using expressions");
+    return ApiError::Validation(
+        "ExpressionAttributeNames can only be specified when using expressions");
   }
   std::vector<std::string> value_exprs;
   for (const auto& e : members.expressions) {
@@ -140,21 +141,30 @@ Result<Expressions> ParseExpressions(const json::object& body, const ExpressionM
   }
 
   ExpressionContext context(has_names ? &out.names : nullptr, has_values ? &out.values : nullptr);
-  auto parse_condition = [&](const char* member, std::optional<Condition>* slot)
-      -> std::optional<ApiError> {
-    if (!Present(body, member)) return std::nullopt;
+  // Only the members this operation has: others (say AttributesToGet sent
+  // to UpdateItem) were not type-checked by its schema, and DynamoDB
+  // ignores members an operation does not have.
+  auto given = [&](const char* member) {
+    const auto has = [&](const std::vector<std::string>& list) {
+      return std::find(list.begin(), list.end(), member) != list.end();
+    };
+    return (has(members.expressions) || has(members.legacy)) && Present(body, member);
+  };
+  auto parse_condition = [&](const char* member,
+                             std::optional<Condition>* slot) -> std::optional<ApiError> {
+    if (!given(member)) return std::nullopt;
     auto parsed = ParseCondition(MemberString(body, member), member, &context);
     if (!parsed.ok()) return ApiError::Validation(parsed.status().message());
     *slot = std::move(parsed).value();
     return std::nullopt;
   };
-  if (Present(body, "UpdateExpression")) {
+  if (given("UpdateExpression")) {
     auto parsed = ParseUpdate(MemberString(body, "UpdateExpression"), &context);
     if (!parsed.ok()) return ApiError::Validation(parsed.status().message());
     out.update = std::move(parsed).value();
   }
   if (auto err = parse_condition("ConditionExpression", &out.condition)) return *err;
-  if (Present(body, "KeyConditionExpression")) {
+  if (given("KeyConditionExpression")) {
     // Parsed by the Query operation, which knows the key schema; here it
     // only has to mark its placeholders as used, in DynamoDB's order.
     out.key_condition_text = MemberString(body, "KeyConditionExpression");
@@ -162,11 +172,11 @@ Result<Expressions> ParseExpressions(const json::object& body, const ExpressionM
     if (auto err = parse_condition("KeyConditionExpression", &ignored)) return *err;
   }
   if (auto err = parse_condition("FilterExpression", &out.filter)) return *err;
-  if (Present(body, "ProjectionExpression")) {
+  if (given("ProjectionExpression")) {
     auto parsed = ParseProjection(MemberString(body, "ProjectionExpression"), &context);
     if (!parsed.ok()) return ApiError::Validation(parsed.status().message());
     out.projection = std::move(parsed).value();
-  } else if (Present(body, "AttributesToGet")) {
+  } else if (given("AttributesToGet")) {
     Projection p;
     std::set<std::string> seen;
     for (const auto& a : body.at("AttributesToGet").as_array()) {
@@ -206,9 +216,9 @@ std::optional<ApiError> CheckKeyValue(const Value& v, const storage::KeyElement&
                                       bool in_item) {
   if (v.type != key.type) {
     if (in_item) {
-      return ApiError::Validation(std::string("One or more parameter values were invalid: Type mismatch for key ") +
-                                  key.name + " expected: " + TypeName(key.type) +
-                                  " actual: " + TypeName(v.type));
+      return ApiError::Validation(
+          std::string("One or more parameter values were invalid: Type mismatch for key ") +
+          key.name + " expected: " + TypeName(key.type) + " actual: " + TypeName(v.type));
     }
     return ApiError::Validation("The provided key element does not match the schema");
   }

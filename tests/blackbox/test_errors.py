@@ -249,3 +249,20 @@ def test_bad_input_changes_nothing(shared_node, sddb):
         status, _, out = raw_call(shared_node, op, body)
         assert status == 400, (op, out)
     assert sddb.get_item(TableName=name, Key={"id": {"S": "k"}})["Item"]["v"] == {"N": "1"}
+
+
+def test_members_an_operation_does_not_have_are_ignored(shared_node, sddb):
+    # Found by the request fuzzer: UpdateItem does not have AttributesToGet,
+    # so its schema did not type-check it, and a string there crashed the
+    # node. DynamoDB ignores members an operation does not have.
+    t = create_table(sddb, unique("extra"))
+    status, _, out = raw_call(shared_node, "UpdateItem", {
+        "TableName": t, "Key": {"id": {"S": "k"}},
+        "UpdateExpression": "SET v = :v", "ExpressionAttributeValues": {":v": {"N": "1"}},
+        "AttributesToGet": "UPDATED_NEW", "ProjectionExpression": 7})
+    assert status == 200, out
+    assert sddb.get_item(TableName=t, Key={"id": {"S": "k"}})["Item"]["v"] == {"N": "1"}
+    status, _, out = raw_call(shared_node, "PutItem", {
+        "TableName": t, "Item": {"id": {"S": "p"}}, "AttributesToGet": {"x": 1}})
+    assert status == 200, out
+    assert shared_node.running
