@@ -192,6 +192,18 @@ inline StatusOr<std::shared_ptr<const Zone>> ZoneFromText(const std::string& ori
   return Zone::Build(std::move(spec));
 }
 
+// A dynamic answer set with a 5 s TTL, for zones built in tests.
+inline RrSet Set(uint16_t type, std::vector<std::string> rdata, RrSet::Pick pick,
+                 std::vector<uint32_t> weights = {}) {
+  RrSet s;
+  s.type = type;
+  s.ttl = 5;
+  s.rdata = std::move(rdata);
+  s.pick = pick;
+  s.weights = std::move(weights);
+  return s;
+}
+
 struct QuerySpec {
   std::string name = "www.shop.example.";
   uint16_t qtype = kTypeA;

@@ -23,6 +23,7 @@ namespace {
 using namespace std::string_literals;
 using testing::MakeQuery;
 using testing::QuerySpec;
+using testing::Set;
 
 constexpr char kChildZone[] = R"zone($TTL 120
 $ORIGIN child.shop.example.
@@ -52,17 +53,6 @@ ns IN A 192.0.2.6
 )zone";
 
 std::string Ip(int last) { return "\xc0\x00\x02"s + static_cast<char>(last); }
-
-RrSet Set(uint16_t type, std::vector<std::string> rdata, RrSet::Pick pick,
-          std::vector<uint32_t> weights = {}) {
-  RrSet s;
-  s.type = type;
-  s.ttl = 5;
-  s.rdata = std::move(rdata);
-  s.pick = pick;
-  s.weights = std::move(weights);
-  return s;
-}
 
 std::vector<DynamicRrSet> DynamicSets() {
   std::vector<std::string> twelve, five;

@@ -20,6 +20,7 @@ using testing::Lower;
 using testing::Q;
 using testing::QuerySpec;
 using testing::Response;
+using testing::Set;
 
 TEST(ResponderTest, ExactMatchKeepsTheQueryCase) {
   Harness h;
@@ -276,17 +277,6 @@ TEST(ResponderTest, CompressionPointsIntoTheQuestionAndEarlierNames) {
       EXPECT_LT(((p[i] & 0x3F) << 8) | p[i + 1], static_cast<int>(i));
     }
   }
-}
-
-RrSet Set(uint16_t type, std::vector<std::string> rdata, RrSet::Pick pick,
-          std::vector<uint32_t> weights = {}) {
-  RrSet s;
-  s.type = type;
-  s.ttl = 5;
-  s.rdata = std::move(rdata);
-  s.pick = pick;
-  s.weights = std::move(weights);
-  return s;
 }
 
 std::string Ip(int last) { return "\xc0\x00\x02"s + static_cast<char>(last); }
