@@ -7,6 +7,7 @@
 #include <set>
 
 #include "node/executor.h"
+#include "node/item_request.h"
 #include "node/request_schema.h"
 
 namespace tandem::node {
@@ -101,10 +102,6 @@ const json::array* Arr(const json::object& body, std::string_view name) {
 std::string Str(const json::object& body, std::string_view name) {
   const auto* v = body.if_contains(name);
   return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
-}
-bool Bool(const json::object& body, std::string_view name) {
-  const auto* v = body.if_contains(name);
-  return v != nullptr && v->is_bool() && v->as_bool();
 }
 
 // The throughput checks CreateTable and UpdateTable share.
@@ -286,7 +283,7 @@ Executor::Response Executor::CreateTable(const json::object& body) {
   }
   meta.creation_time = static_cast<double>(clock_->NowMicros() / 1000) / 1000.0;
   if (billing == "PAY_PER_REQUEST") meta.pay_per_request_since = meta.creation_time;
-  meta.deletion_protection = Bool(body, "DeletionProtectionEnabled");
+  meta.deletion_protection = MemberBool(body, "DeletionProtectionEnabled");
   if (const auto* tags = Arr(body, "Tags")) {
     for (const auto& t : *tags) {
       meta.tags[std::string(t.as_object().at("Key").as_string())] =
@@ -445,7 +442,7 @@ Executor::Response Executor::UpdateTable(const json::object& body) {
     }
   }
   if (body.contains("DeletionProtectionEnabled")) {
-    meta.deletion_protection = Bool(body, "DeletionProtectionEnabled");
+    meta.deletion_protection = MemberBool(body, "DeletionProtectionEnabled");
   }
   Status st = store_->UpdateTable(meta);
   if (!st.ok()) return ApiError::FromStatus(st);
